@@ -1,0 +1,122 @@
+package tokens
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// refreshUse marks a refresh token; access tokens never carry it.
+const refreshUse = "refresh"
+
+// ErrInvalidRefreshToken is returned for every refresh token that must not be honoured: bad
+// signature, expired, another issuer, or an access token presented as a refresh token.
+var ErrInvalidRefreshToken = errors.New("invalid refresh token")
+
+// RefreshClaims is the payload of a refresh token. Its audience is never the registry's
+// service, so a registry refuses it as an access token.
+type RefreshClaims struct {
+	Issuer      string `json:"iss"`
+	Subject     string `json:"sub"`
+	Audience    string `json:"aud"`
+	ExpiresAt   int64  `json:"exp"`
+	NotBefore   int64  `json:"nbf"`
+	IssuedAt    int64  `json:"iat"`
+	ID          string `json:"jti"`
+	Use         string `json:"use"`
+	Fingerprint string `json:"fp"`                  // binds the token to the user's password hash
+	ClientID    string `json:"client_id,omitempty"` // informational, for the audit log
+}
+
+func (is *Issuer) refreshAudience() string { return is.opts.Issuer + "/refresh" }
+
+// IssueRefresh signs a long-lived refresh token for subject. fingerprint identifies the user's
+// current password hash: when it changes, Verify refuses the token.
+func (is *Issuer) IssueRefresh(subject, fingerprint, clientID string) (string, error) {
+	if subject == "" || fingerprint == "" {
+		return "", errors.New("refresh token needs a subject and a fingerprint")
+	}
+	now := is.opts.Now().Truncate(time.Second)
+	jti, err := newID()
+	if err != nil {
+		return "", err
+	}
+	return sign(is.opts.Keys.Current(), RefreshClaims{
+		Issuer:      is.opts.Issuer,
+		Subject:     subject,
+		Audience:    is.refreshAudience(),
+		ExpiresAt:   now.Add(is.opts.RefreshTTL).Unix(),
+		NotBefore:   now.Add(-10 * time.Second).Unix(),
+		IssuedAt:    now.Unix(),
+		ID:          jti,
+		Use:         refreshUse,
+		Fingerprint: fingerprint,
+		ClientID:    clientID,
+	})
+}
+
+// VerifyRefresh checks a refresh token's signature, issuer, audience and lifetime and returns its
+// claims. The caller still has to compare the fingerprint with the user's current one.
+func (is *Issuer) VerifyRefresh(raw string) (RefreshClaims, error) {
+	var c RefreshClaims
+	if err := is.parse(raw, &c, is.refreshAudience()); err != nil {
+		return RefreshClaims{}, fmt.Errorf("%w: %v", ErrInvalidRefreshToken, err)
+	}
+	if c.Use != refreshUse || c.Subject == "" || c.Fingerprint == "" {
+		return RefreshClaims{}, fmt.Errorf("%w: not a refresh token", ErrInvalidRefreshToken)
+	}
+	return c, nil
+}
+
+// ErrInvalidAccessToken is returned for an access token that must not be honoured.
+var ErrInvalidAccessToken = errors.New("invalid access token")
+
+// VerifyAccess checks an access token as a registry would and returns its claims.
+func (is *Issuer) VerifyAccess(raw string) (AccessClaims, error) {
+	var c AccessClaims
+	if err := is.parse(raw, &c, is.opts.Service); err != nil {
+		return AccessClaims{}, fmt.Errorf("%w: %v", ErrInvalidAccessToken, err)
+	}
+	return c, nil
+}
+
+func (is *Issuer) parse(raw string, claims jwt.Claims, audience string) error {
+	trusted := is.opts.Keys.Trusted()
+	methods := make([]string, 0, len(trusted))
+	for _, kp := range trusted {
+		methods = append(methods, kp.Method.Alg())
+	}
+	parser := jwt.NewParser(
+		jwt.WithValidMethods(methods),
+		jwt.WithIssuer(is.opts.Issuer),
+		jwt.WithAudience(audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(10*time.Second),
+		jwt.WithTimeFunc(is.opts.Now),
+	)
+	_, err := parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		for _, kp := range trusted {
+			if kp.KeyID == kid && kp.Method.Alg() == t.Method.Alg() {
+				return kp.Signer.Public(), nil
+			}
+		}
+		return nil, fmt.Errorf("unknown signing key %q", kid)
+	})
+	return err
+}
+
+// jwt.Claims for RefreshClaims.
+func (c RefreshClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return unixDate(c.ExpiresAt), nil
+}
+func (c RefreshClaims) GetIssuedAt() (*jwt.NumericDate, error)  { return unixDate(c.IssuedAt), nil }
+func (c RefreshClaims) GetNotBefore() (*jwt.NumericDate, error) { return unixDate(c.NotBefore), nil }
+func (c RefreshClaims) GetIssuer() (string, error)              { return c.Issuer, nil }
+func (c RefreshClaims) GetSubject() (string, error)             { return c.Subject, nil }
+func (c RefreshClaims) GetAudience() (jwt.ClaimStrings, error) {
+	return jwt.ClaimStrings{c.Audience}, nil
+}
