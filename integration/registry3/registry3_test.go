@@ -1,0 +1,38 @@
+// Package registry3 proves regauth's tokens against the registry:3 code (distribution v3),
+// embedded in-process exactly as `regauth serve` embeds it.
+package registry3
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/sirupsen/logrus"
+
+	"github.com/regauth/regauth/integration/harness"
+	"github.com/regauth/regauth/registry/embedded"
+)
+
+func TestMain(m *testing.M) {
+	gin.SetMode(gin.ReleaseMode)
+	logrus.SetLevel(logrus.WarnLevel)
+	os.Exit(m.Run())
+}
+
+func start(t *testing.T) *harness.Stack {
+	return harness.Start(t, func(cfg harness.RegistryConfig) (http.Handler, error) {
+		return embedded.New(context.Background(), embedded.Options{
+			Storage: embedded.FilesystemStorage(cfg.StorageDir), Realm: cfg.Realm, Service: cfg.Service,
+			Issuer: cfg.Issuer, RootCertBundle: cfg.RootCertBundle, Secret: "integration-secret",
+		})
+	})
+}
+
+func TestRegistry3ClassicWalkthrough(t *testing.T) { harness.ClassicWalkthrough(t, start(t)) }
+func TestRegistry3AcceptsTokensFromCurl(t *testing.T) {
+	harness.CurlTokenIsAcceptedByTheRegistry(t, start(t))
+}
+func TestRegistry3RefreshTokenFlow(t *testing.T)            { harness.RefreshTokenFlow(t, start(t)) }
+func TestRegistry3CatalogNeedsTheCatalogRight(t *testing.T) { harness.Catalog(t, start(t)) }

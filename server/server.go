@@ -1,0 +1,126 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/regauth/regauth/acl"
+	"github.com/regauth/regauth/auth"
+	"github.com/regauth/regauth/tokens"
+)
+
+// Options are the already-built parts a Server is made of.
+type Options struct {
+	Logger        *slog.Logger
+	Authenticator auth.Authenticator
+	Directory     auth.Directory // for refresh tokens
+	Authorizer    acl.Authorizer
+	Issuer        *tokens.Issuer
+	Keys          tokens.Keys // for the JWKS document
+	BasicRealm    string      // realm of the Basic challenge on a failed login
+	Registry      http.Handler
+}
+
+// Server routes requests to the token service and the registry.
+type Server struct {
+	opts   Options
+	engine *gin.Engine
+}
+
+// maxAuthBody bounds a POST to /auth: an OAuth2 form is a few hundred bytes.
+const maxAuthBody = 64 << 10
+
+// New checks opts and builds the routes.
+func New(opts Options) (*Server, error) {
+	var errs []error
+	if opts.Logger == nil {
+		errs = append(errs, errors.New("server: no logger"))
+	}
+	if opts.Authenticator == nil || opts.Directory == nil {
+		errs = append(errs, errors.New("server: no user store"))
+	}
+	if opts.Authorizer == nil {
+		errs = append(errs, errors.New("server: no authorizer"))
+	}
+	if opts.Issuer == nil || opts.Keys == nil {
+		errs = append(errs, errors.New("server: no token issuer"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if opts.BasicRealm == "" {
+		opts.BasicRealm = "regauth"
+	}
+	s := &Server{opts: opts, engine: gin.New()}
+	s.engine.HandleMethodNotAllowed = true
+	// Client addresses feed ip rules: never trust X-Forwarded-For from anybody by default.
+	if err := s.engine.SetTrustedProxies(nil); err != nil {
+		return nil, err
+	}
+	s.engine.Use(s.recoverer(), s.logRequests())
+	s.engine.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, "not_found", "NOT_FOUND", "no such endpoint") })
+	s.engine.NoMethod(func(c *gin.Context) {
+		writeError(c, http.StatusMethodNotAllowed, "invalid_request", "UNSUPPORTED", "method not allowed")
+	})
+
+	ts := &tokenService{opts: &s.opts}
+	s.engine.GET("/auth", ts.get)
+	s.engine.POST("/auth", ts.post)
+	s.engine.GET("/auth/jwks.json", s.jwks)
+	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	if opts.Registry != nil {
+		s.engine.Any("/v2/*path", gin.WrapH(opts.Registry))
+		s.engine.Any("/v2", gin.WrapH(opts.Registry))
+	}
+	return s, nil
+}
+
+// Handler is the whole HTTP surface.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+func (s *Server) jwks(c *gin.Context) {
+	set, err := tokens.BuildJWKS(s.opts.Keys)
+	if err != nil {
+		s.opts.Logger.Error("build jwks", "err", err)
+		writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot list keys")
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=60")
+	c.Data(http.StatusOK, "application/json", set.JSON())
+}
+
+// recoverer turns a panic into a JSON 500 and a log line instead of a dropped connection.
+func (s *Server) recoverer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.opts.Logger.Error("panic serving request", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", r)
+				writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "internal error")
+				c.Abort()
+			}
+		}()
+		c.Next()
+	}
+}
+
+// logRequests writes one line per request. It logs the path without the query string, which
+// may carry credentials-adjacent data, and never a header.
+func (s *Server) logRequests() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		s.opts.Logger.Debug("request",
+			"method", c.Request.Method,
+			"path", c.Request.URL.Path,
+			"status", c.Writer.Status(),
+			"client", c.ClientIP(),
+			"duration", time.Since(start))
+	}
+}

@@ -1,0 +1,255 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/regauth/regauth/acl"
+	"github.com/regauth/regauth/auth"
+	"github.com/regauth/regauth/tokens"
+)
+
+// tokenService implements the Docker token protocol (GET) and its OAuth2 form (POST).
+type tokenService struct {
+	opts *Options
+}
+
+// tokenResponse is what docker, containerd and the OAuth2 clients read. token and
+// access_token carry the same value because clients differ in which one they look at.
+type tokenResponse struct {
+	Token        string `json:"token"`
+	AccessToken  string `json:"access_token"`
+	ExpiresIn    int    `json:"expires_in"`
+	IssuedAt     string `json:"issued_at"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+// tokenRequest is a request after parsing, whichever form it came in.
+type tokenRequest struct {
+	identity auth.Identity
+	scopes   []tokens.Scope
+	clientID string
+	offline  bool
+	grant    string // "basic", "anonymous", "password", "refresh_token"
+}
+
+// get serves the Docker token spec: Basic credentials (or none, for anonymous), service,
+// scope (repeated or space-joined), account, client_id, offline_token.
+func (ts *tokenService) get(c *gin.Context) {
+	q := c.Request.URL.Query()
+	if !ts.checkService(c, q.Get("service")) {
+		return
+	}
+	scopes, err := tokens.ParseScopes(q["scope"])
+	if err != nil {
+		writeError(c, http.StatusBadRequest, "invalid_scope", "DENIED", err.Error())
+		return
+	}
+	req := tokenRequest{scopes: scopes, clientID: q.Get("client_id"), offline: q.Get("offline_token") == "true", grant: "anonymous"}
+	if c.GetHeader("Authorization") != "" {
+		user, pass, ok := c.Request.BasicAuth()
+		if !ok {
+			ts.unauthorized(c, "malformed Authorization header: want Basic credentials")
+			return
+		}
+		if account := q.Get("account"); account != "" && account != user {
+			writeError(c, http.StatusBadRequest, "invalid_request", "DENIED", "account does not match the credentials")
+			return
+		}
+		id, ok := ts.authenticate(c, user, auth.Password(pass))
+		if !ok {
+			return
+		}
+		req.identity, req.grant = id, "basic"
+	}
+	ts.respond(c, req)
+}
+
+// post serves the OAuth2 form: grant_type password (credentials in the body) or refresh_token.
+func (ts *tokenService) post(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxAuthBody)
+	if err := c.Request.ParseForm(); err != nil {
+		writeError(c, http.StatusBadRequest, "invalid_request", "UNSUPPORTED", "cannot read the form: "+err.Error())
+		return
+	}
+	form := c.Request.PostForm
+	if !ts.checkService(c, form.Get("service")) {
+		return
+	}
+	scopes, err := tokens.ParseScopes(form["scope"])
+	if err != nil {
+		writeError(c, http.StatusBadRequest, "invalid_scope", "DENIED", err.Error())
+		return
+	}
+	req := tokenRequest{scopes: scopes, clientID: form.Get("client_id"), offline: form.Get("access_type") == "offline", grant: form.Get("grant_type")}
+	switch req.grant {
+	case "password":
+		user := form.Get("username")
+		if user == "" {
+			writeError(c, http.StatusBadRequest, "invalid_request", "UNAUTHORIZED", "username is required")
+			return
+		}
+		id, ok := ts.authenticate(c, user, auth.Password(form.Get("password")))
+		if !ok {
+			return
+		}
+		req.identity = id
+	case "refresh_token":
+		id, ok := ts.refresh(c, form.Get("refresh_token"), form.Get("username"))
+		if !ok {
+			return
+		}
+		req.identity, req.offline = id, false // docker keeps the refresh token it has
+	case "":
+		writeError(c, http.StatusBadRequest, "invalid_request", "UNSUPPORTED", "grant_type is required")
+		return
+	default:
+		writeError(c, http.StatusBadRequest, "unsupported_grant_type", "UNSUPPORTED",
+			fmt.Sprintf("grant_type %q is not supported: use password or refresh_token", truncate(req.grant)))
+		return
+	}
+	ts.respond(c, req)
+}
+
+// checkService refuses a token request for another registry; an absent service means ours.
+func (ts *tokenService) checkService(c *gin.Context, service string) bool {
+	if service == "" || service == ts.opts.Issuer.Service() {
+		return true
+	}
+	writeError(c, http.StatusBadRequest, "invalid_request", "DENIED",
+		fmt.Sprintf("unknown service %q: this token service serves %q", truncate(service), ts.opts.Issuer.Service()))
+	return false
+}
+
+func (ts *tokenService) authenticate(c *gin.Context, user string, pass auth.Password) (auth.Identity, bool) {
+	id, err := ts.opts.Authenticator.Authenticate(c.Request.Context(), user, pass)
+	switch {
+	case err == nil:
+		return id, true
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		ts.opts.Logger.Info("login refused", "user", truncate(user), "client", c.ClientIP())
+		ts.unauthorized(c, auth.ErrInvalidCredentials.Error())
+	default:
+		ts.opts.Logger.Error("authenticate", "user", truncate(user), "err", err)
+		writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot check credentials")
+	}
+	return auth.Identity{}, false
+}
+
+// refresh turns a refresh token back into the identity it was issued to, provided the user
+// still exists with the same password.
+func (ts *tokenService) refresh(c *gin.Context, raw, username string) (auth.Identity, bool) {
+	if raw == "" {
+		writeError(c, http.StatusBadRequest, "invalid_request", "UNAUTHORIZED", "refresh_token is required")
+		return auth.Identity{}, false
+	}
+	claims, err := ts.opts.Issuer.VerifyRefresh(raw)
+	if err != nil {
+		ts.opts.Logger.Info("refresh token refused", "client", c.ClientIP(), "reason", err)
+		ts.invalidGrant(c, "invalid or expired refresh token: log in again")
+		return auth.Identity{}, false
+	}
+	if username != "" && username != claims.Subject {
+		ts.invalidGrant(c, "refresh token belongs to another user")
+		return auth.Identity{}, false
+	}
+	id, fingerprint, ok := ts.opts.Directory.Lookup(claims.Subject)
+	if !ok || fingerprint != claims.Fingerprint {
+		ts.opts.Logger.Info("refresh token revoked", "user", claims.Subject, "client", c.ClientIP(), "user_exists", ok)
+		ts.invalidGrant(c, "refresh token revoked (password changed or user removed): log in again")
+		return auth.Identity{}, false
+	}
+	return id, true
+}
+
+func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
+	access := ts.decide(c, req)
+	issued, err := ts.opts.Issuer.IssueAccess(req.identity.Name, access)
+	if err != nil {
+		ts.opts.Logger.Error("issue token", "err", err)
+		writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot issue a token")
+		return
+	}
+	resp := tokenResponse{
+		Token:       issued.Token,
+		AccessToken: issued.Token,
+		ExpiresIn:   int(issued.ExpiresIn / time.Second),
+		IssuedAt:    issued.IssuedAt.UTC().Format(time.RFC3339),
+	}
+	if req.offline && !req.identity.Anonymous() {
+		_, fingerprint, ok := ts.opts.Directory.Lookup(req.identity.Name)
+		if ok {
+			resp.RefreshToken, err = ts.opts.Issuer.IssueRefresh(req.identity.Name, fingerprint, req.clientID)
+			if err != nil {
+				ts.opts.Logger.Error("issue refresh token", "err", err)
+				writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot issue a refresh token")
+				return
+			}
+		}
+	}
+	ts.opts.Logger.Info("token issued",
+		"user", req.identity.Name,
+		"client", c.ClientIP(),
+		"client_id", truncate(req.clientID),
+		"grant", req.grant,
+		"access", accessSummary(access),
+		"refresh", resp.RefreshToken != "")
+	c.Header("Cache-Control", "no-store")
+	c.Header("Pragma", "no-cache")
+	c.JSON(http.StatusOK, resp)
+}
+
+// decide asks the ACL about every scope and keeps what was granted. Being refused some or all
+// of it is not an error: the registry answers insufficient_scope with the reduced token.
+func (ts *tokenService) decide(c *gin.Context, req tokenRequest) []tokens.ResourceActions {
+	ip, _ := netip.ParseAddr(c.ClientIP())
+	var access []tokens.ResourceActions
+	for _, s := range req.scopes {
+		d := ts.opts.Authorizer.Authorize(acl.Request{
+			Account: req.identity.Name,
+			Groups:  req.identity.Groups,
+			IP:      ip.Unmap(),
+			Service: ts.opts.Issuer.Service(),
+			Type:    s.Type,
+			Name:    s.Name,
+			Actions: s.Actions,
+		})
+		ts.opts.Logger.Debug("access decision", "user", req.identity.Name, "scope", s.String(), "granted", d.Granted, "rule", d.String())
+		if len(d.Granted) > 0 {
+			access = append(access, tokens.ResourceActions{Type: s.Type, Class: s.Class, Name: s.Name, Actions: d.Granted})
+		}
+	}
+	return access
+}
+
+func (ts *tokenService) unauthorized(c *gin.Context, message string) {
+	c.Header("WWW-Authenticate", "Basic realm="+strconv.Quote(ts.opts.BasicRealm))
+	writeError(c, http.StatusUnauthorized, "invalid_grant", "UNAUTHORIZED", message)
+}
+
+func (ts *tokenService) invalidGrant(c *gin.Context, message string) {
+	writeError(c, http.StatusUnauthorized, "invalid_grant", "UNAUTHORIZED", message)
+}
+
+func accessSummary(access []tokens.ResourceActions) []string {
+	out := make([]string, 0, len(access))
+	for _, a := range access {
+		out = append(out, tokens.Scope{Type: a.Type, Class: a.Class, Name: a.Name, Actions: a.Actions}.String())
+	}
+	return out
+}
+
+// truncate keeps client-controlled strings in logs and messages short.
+func truncate(s string) string {
+	const max = 128
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}
