@@ -1,0 +1,218 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/regauth/regauth/acl"
+	"github.com/regauth/regauth/auth"
+	"github.com/regauth/regauth/certs"
+	"github.com/regauth/regauth/config"
+	"github.com/regauth/regauth/internal/atomicfile"
+	"github.com/regauth/regauth/registry/embedded"
+	"github.com/regauth/regauth/server"
+	"github.com/regauth/regauth/tokens"
+)
+
+// App is a fully built regauth, ready to serve.
+type App struct {
+	Config        *config.Config
+	Users         *auth.Store
+	ACL           *acl.Store
+	Issuer        *tokens.Issuer
+	Keys          *tokens.KeyPair
+	RootCertFile  string        // the bundle a stock registry needs as rootcertbundle
+	Certificates  *certs.Holder // the front's TLS certificate
+	DevCAFile     string        // set when a development certificate is served
+	AdminPassword auth.Password // set only on the start that created the admin user
+	handler       http.Handler
+	logger        *slog.Logger
+}
+
+// New builds every part from cfg, creating first-start files under the data directory.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
+	a := &App{Config: cfg, logger: logger}
+	var err error
+	if a.AdminPassword, err = firstStart(cfg, logger); err != nil {
+		return nil, err
+	}
+	if err := a.loadKeys(); err != nil {
+		return nil, err
+	}
+	a.Users, err = auth.NewStore(auth.StoreOptions{HtpasswdPath: cfg.Auth.Htpasswd, GroupsPath: cfg.Auth.Groups, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	a.ACL, err = acl.NewStore(cfg.ACL.File, logger)
+	if err != nil {
+		return nil, err
+	}
+	keys := tokens.StaticKeys{Pair: a.Keys}
+	a.Issuer, err = tokens.NewIssuer(tokens.IssuerOptions{
+		Issuer: cfg.Token.Issuer, Service: cfg.Token.Service,
+		TTL: cfg.Token.TTL, RefreshTTL: cfg.Token.RefreshTTL, Keys: keys,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.loadCertificate(); err != nil {
+		return nil, err
+	}
+	registry, err := a.registry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := server.New(server.Options{
+		Logger: logger, Authenticator: a.Users, Directory: a.Users, Authorizer: a.ACL,
+		Issuer: a.Issuer, Keys: keys, Registry: registry,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.handler = srv.Handler()
+	return a, nil
+}
+
+// Handler is the whole HTTP surface of the front.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// TLSConfig is the front's TLS policy with the current certificate.
+func (a *App) TLSConfig() *tls.Config { return certs.ServerTLSConfig(a.Certificates.GetCertificate) }
+
+func (a *App) loadKeys() error {
+	cfg := a.Config
+	if cfg.Token.Key != "" {
+		kp, err := tokens.LoadKeyPair(cfg.Token.Key, cfg.Token.Cert)
+		if err != nil {
+			return err
+		}
+		a.Keys = kp
+		a.RootCertFile = filepath.Join(cfg.TokenDir(), "configured-root.crt")
+		if err := os.MkdirAll(cfg.TokenDir(), 0o700); err != nil {
+			return fmt.Errorf("create token directory: %w", err)
+		}
+		return atomicfile.Write(a.RootCertFile, kp.RootPEM(), 0o644)
+	}
+	gen, err := tokens.EnsureKeys(cfg.TokenDir(), cfg.Token.Algorithm, time.Now())
+	if err != nil {
+		return err
+	}
+	if gen.Created {
+		a.logger.Info("created token signing key", "dir", cfg.TokenDir(), "root", gen.RootFile)
+	}
+	a.Keys, a.RootCertFile = gen.KeyPair, gen.RootFile
+	return nil
+}
+
+func (a *App) loadCertificate() error {
+	cfg := a.Config.TLS
+	var (
+		b   *certs.Bundle
+		err error
+	)
+	switch {
+	case cfg.PFX != "":
+		b, err = certs.LoadPFX(cfg.PFX, cfg.PFXPassword.Reveal())
+	case cfg.Cert != "":
+		b, err = certs.LoadPEM(cfg.Cert, cfg.Key)
+	default:
+		host := "localhost"
+		if u, perr := url.Parse(a.Config.PublicURL); perr == nil && u.Hostname() != "" {
+			host = u.Hostname()
+		}
+		var dev *certs.DevCertificate
+		dev, err = certs.EnsureDevCertificate(a.Config.TLSDir(), []string{host}, time.Now())
+		if err == nil {
+			b, a.DevCAFile = dev.Bundle, dev.CAFile
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if cfg.Chain != "" {
+		extra, err := certs.LoadChainFile(cfg.Chain)
+		if err != nil {
+			return err
+		}
+		if err := b.AddIntermediates(extra); err != nil {
+			return fmt.Errorf("tls.chain %q: %w", cfg.Chain, err)
+		}
+	}
+	for _, w := range b.Check(time.Now()) {
+		a.logger.Warn("TLS certificate: " + w)
+	}
+	a.Certificates = certs.NewHolder(b)
+	return nil
+}
+
+func (a *App) registry(ctx context.Context) (http.Handler, error) {
+	cfg := a.Config
+	if cfg.Registry.Upstream != "" {
+		return nil, errors.New("registry.upstream: proxying to an external registry is not available yet; leave it empty to use the embedded registry")
+	}
+	secret, err := a.httpSecret()
+	if err != nil {
+		return nil, err
+	}
+	return embedded.New(ctx, embedded.Options{
+		Storage:        embedded.FilesystemStorage(cfg.Registry.Storage),
+		Delete:         cfg.Registry.Delete,
+		Realm:          cfg.Realm(),
+		Service:        cfg.Token.Service,
+		Issuer:         cfg.Token.Issuer,
+		RootCertBundle: a.RootCertFile,
+		Secret:         secret,
+	})
+}
+
+// httpSecret signs the registry's upload state; it is kept in the data directory so that
+// uploads survive a restart and replicas sharing the directory agree.
+func (a *App) httpSecret() (string, error) {
+	path := filepath.Join(a.Config.DataDir, "registry-http-secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	secret := rand.Text()
+	if err := atomicfile.Write(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// Serve serves the front on ln until ctx ends, then shuts down gracefully, letting requests
+// in flight finish for up to grace.
+func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		TLSConfig:         a.TLSConfig(),
+		ReadHeaderTimeout: 15 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.logger.Info("shutting down", "grace", grace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

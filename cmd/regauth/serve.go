@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/regauth/regauth/app"
+)
+
+func newServeCommand() *cobra.Command {
+	var grace time.Duration
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the token service, the TLS front and the registry on one port",
+		Long: `Run regauth: /auth (token service), /v2/ (the registry) and health checks on one
+TLS port (default :5043).
+
+With no configuration at all, regauth creates under ./regauth-data a development
+certificate, a token signing key, an admin user with a random password (printed once
+and kept in regauth-data/admin-password), a group file and an example ACL, and
+embeds the registry with its storage in regauth-data/registry.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd, map[string]string{"listen": "listen", "data-dir": "data_dir", "public-url": "public_url", "log-level": "log.level"})
+			if err != nil {
+				return err
+			}
+			logger := newLogger(cfg, cmd.ErrOrStderr())
+			a, err := app.New(cmd.Context(), cfg, logger)
+			if err != nil {
+				return exitError{exitUsage, err}
+			}
+			ln, err := net.Listen("tcp", cfg.Listen)
+			if err != nil {
+				return fmt.Errorf("listen: %w", err)
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "regauth is serving %s (token realm %s, service %q)\n", cfg.PublicURL, cfg.Realm(), cfg.Token.Service)
+			if a.AdminPassword != "" {
+				fmt.Fprintf(out, "\nCreated user \"admin\" with password: %s\n(also saved in %s; it is shown only once)\n",
+					a.AdminPassword.Reveal(), filepath.Join(cfg.DataDir, app.AdminPasswordFile))
+			}
+			if a.DevCAFile != "" {
+				host := hostPort(cfg.PublicURL)
+				fmt.Fprintf(out, "\nServing a development certificate. To trust it for docker:\n  sudo mkdir -p /etc/docker/certs.d/%s && sudo cp %s /etc/docker/certs.d/%s/ca.crt\n",
+					host, a.DevCAFile, host)
+			}
+			fmt.Fprintln(out)
+			return a.Serve(cmd.Context(), ln, grace)
+		},
+	}
+	f := cmd.Flags()
+	f.String("listen", "", "address of the TLS front (default :5043)")
+	f.String("data-dir", "", "directory for keys, certificates, users and registry storage (default ./regauth-data)")
+	f.String("public-url", "", "URL clients use to reach the front (default https://localhost:<port>)")
+	f.String("log-level", "", "debug, info, warn or error")
+	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "how long in-flight requests may run on shutdown")
+	return cmd
+}
+
+// hostPort is the host:port part of the public URL, as docker names its certs.d directory.
+func hostPort(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return publicURL
+	}
+	return u.Host
+}
