@@ -73,8 +73,9 @@ func New(opts Options) (*Server, error) {
 	s.engine.GET("/auth/jwks.json", s.jwks)
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	if opts.Registry != nil {
-		s.engine.Any("/v2/*path", gin.WrapH(opts.Registry))
-		s.engine.Any("/v2", gin.WrapH(opts.Registry))
+		f := &front{tokens: ts, registry: opts.Registry, catalog: &catalogFilter{tokens: ts, registry: opts.Registry}}
+		s.engine.Any("/v2/*path", f.serve)
+		s.engine.Any("/v2", f.serve)
 	}
 	return s, nil
 }

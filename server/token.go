@@ -169,11 +169,8 @@ func (ts *tokenService) refresh(c *gin.Context, raw, username string) (auth.Iden
 }
 
 func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
-	access := ts.decide(c, req)
-	issued, err := ts.opts.Issuer.IssueAccess(req.identity.Name, access)
-	if err != nil {
-		ts.opts.Logger.Error("issue token", "err", err)
-		writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot issue a token")
+	issued, access, ok := ts.mint(c, req.identity, req.scopes)
+	if !ok {
 		return
 	}
 	resp := tokenResponse{
@@ -183,8 +180,9 @@ func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
 		IssuedAt:    issued.IssuedAt.UTC().Format(time.RFC3339),
 	}
 	if req.offline && !req.identity.Anonymous() {
-		_, fingerprint, ok := ts.opts.Directory.Lookup(req.identity.Name)
-		if ok {
+		_, fingerprint, found := ts.opts.Directory.Lookup(req.identity.Name)
+		if found {
+			var err error
 			resp.RefreshToken, err = ts.opts.Issuer.IssueRefresh(req.identity.Name, fingerprint, req.clientID)
 			if err != nil {
 				ts.opts.Logger.Error("issue refresh token", "err", err)
@@ -205,22 +203,35 @@ func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
 	c.JSON(http.StatusOK, resp)
 }
 
+// mint decides every scope and signs a token with what was granted. On failure it has
+// already written the error response.
+func (ts *tokenService) mint(c *gin.Context, id auth.Identity, scopes []tokens.Scope) (tokens.Issued, []tokens.ResourceActions, bool) {
+	access := ts.decide(c, id, scopes)
+	issued, err := ts.opts.Issuer.IssueAccess(id.Name, access)
+	if err != nil {
+		ts.opts.Logger.Error("issue token", "err", err)
+		writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot issue a token")
+		return tokens.Issued{}, nil, false
+	}
+	return issued, access, true
+}
+
 // decide asks the ACL about every scope and keeps what was granted. Being refused some or all
 // of it is not an error: the registry answers insufficient_scope with the reduced token.
-func (ts *tokenService) decide(c *gin.Context, req tokenRequest) []tokens.ResourceActions {
+func (ts *tokenService) decide(c *gin.Context, id auth.Identity, scopes []tokens.Scope) []tokens.ResourceActions {
 	ip, _ := netip.ParseAddr(c.ClientIP())
 	var access []tokens.ResourceActions
-	for _, s := range req.scopes {
+	for _, s := range scopes {
 		d := ts.opts.Authorizer.Authorize(acl.Request{
-			Account: req.identity.Name,
-			Groups:  req.identity.Groups,
+			Account: id.Name,
+			Groups:  id.Groups,
 			IP:      ip.Unmap(),
 			Service: ts.opts.Issuer.Service(),
 			Type:    s.Type,
 			Name:    s.Name,
 			Actions: s.Actions,
 		})
-		ts.opts.Logger.Debug("access decision", "user", req.identity.Name, "scope", s.String(), "granted", d.Granted, "rule", d.String())
+		ts.opts.Logger.Debug("access decision", "user", id.Name, "scope", s.String(), "granted", d.Granted, "rule", d.String())
 		if len(d.Granted) > 0 {
 			access = append(access, tokens.ResourceActions{Type: s.Type, Class: s.Class, Name: s.Name, Actions: d.Granted})
 		}

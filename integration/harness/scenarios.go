@@ -230,7 +230,7 @@ func RefreshTokenFlow(t *testing.T, st *Stack) {
 	t.Logf("revoked as expected: %v", err)
 }
 
-// Catalog lists repositories for a user with the catalog right.
+// Catalog lists repositories for a user with the catalog right and refuses one without it.
 func Catalog(t *testing.T, st *Stack) {
 	ctx := context.Background()
 	if err := remote.Write(st.Ref(t, "catalog/one:1"), RandomImage(t), st.Options(ctx, Basic("testpush"))...); err != nil {
@@ -247,6 +247,6 @@ func Catalog(t *testing.T, st *Stack) {
 	if !slices.Contains(repos, "catalog/one") {
 		t.Fatalf("catalog = %v, want catalog/one", repos)
 	}
-	_, err = remote.Catalog(ctx, reg, st.Options(ctx, authn.Anonymous)...)
+	_, err = remote.Catalog(ctx, reg, st.Options(ctx, Basic("bob"))...)
 	RequireRefused(t, err)
 }

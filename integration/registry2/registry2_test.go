@@ -59,3 +59,6 @@ func TestRegistry2AcceptsTokensFromCurl(t *testing.T) {
 }
 func TestRegistry2RefreshTokenFlow(t *testing.T)            { harness.RefreshTokenFlow(t, start(t)) }
 func TestRegistry2CatalogNeedsTheCatalogRight(t *testing.T) { harness.Catalog(t, start(t)) }
+
+func TestRegistry2BasicCompatibility(t *testing.T) { harness.BasicCompatibility(t, start(t)) }
+func TestRegistry2CatalogFiltering(t *testing.T)   { harness.CatalogFiltering(t, start(t)) }

@@ -36,3 +36,6 @@ func TestRegistry3AcceptsTokensFromCurl(t *testing.T) {
 }
 func TestRegistry3RefreshTokenFlow(t *testing.T)            { harness.RefreshTokenFlow(t, start(t)) }
 func TestRegistry3CatalogNeedsTheCatalogRight(t *testing.T) { harness.Catalog(t, start(t)) }
+
+func TestRegistry3BasicCompatibility(t *testing.T) { harness.BasicCompatibility(t, start(t)) }
+func TestRegistry3CatalogFiltering(t *testing.T)   { harness.CatalogFiltering(t, start(t)) }
