@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,6 +20,7 @@ import (
 	"github.com/regauth/regauth/config"
 	"github.com/regauth/regauth/internal/atomicfile"
 	"github.com/regauth/regauth/registry/embedded"
+	"github.com/regauth/regauth/registry/upstream"
 	"github.com/regauth/regauth/server"
 	"github.com/regauth/regauth/tokens"
 )
@@ -159,7 +159,7 @@ func (a *App) loadCertificate() error {
 func (a *App) registry(ctx context.Context) (http.Handler, error) {
 	cfg := a.Config
 	if cfg.Registry.Upstream != "" {
-		return nil, errors.New("registry.upstream: proxying to an external registry is not available yet; leave it empty to use the embedded registry")
+		return upstream.New(upstream.Options{URL: cfg.Registry.Upstream, Logger: a.logger})
 	}
 	secret, err := a.httpSecret()
 	if err != nil {

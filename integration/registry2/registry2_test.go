@@ -62,3 +62,38 @@ func TestRegistry2CatalogNeedsTheCatalogRight(t *testing.T) { harness.Catalog(t,
 
 func TestRegistry2BasicCompatibility(t *testing.T) { harness.BasicCompatibility(t, start(t)) }
 func TestRegistry2CatalogFiltering(t *testing.T)   { harness.CatalogFiltering(t, start(t)) }
+
+// Upstream mode: registry:2 as a separate server behind regauth's proxy, the production
+// layout of docker-compose.yml.
+func startUpstream(t *testing.T) (*harness.Stack, *harness.Upstream) {
+	var up *harness.Upstream
+	st := harness.Start(t, func(cfg harness.RegistryConfig) (http.Handler, error) {
+		reg, err := newRegistry(cfg)
+		if err != nil {
+			return nil, err
+		}
+		up = harness.StartUpstream(t, reg)
+		return up.Proxy()
+	})
+	return st, up
+}
+
+func TestRegistry2UpstreamClassicWalkthrough(t *testing.T) {
+	st, _ := startUpstream(t)
+	harness.ClassicWalkthrough(t, st)
+}
+
+func TestRegistry2UpstreamRefreshTokenFlow(t *testing.T) {
+	st, _ := startUpstream(t)
+	harness.RefreshTokenFlow(t, st)
+}
+
+func TestRegistry2UpstreamCatalogFiltering(t *testing.T) {
+	st, _ := startUpstream(t)
+	harness.CatalogFiltering(t, st)
+}
+
+func TestRegistry2UpstreamDownAndBack(t *testing.T) {
+	st, up := startUpstream(t)
+	harness.UpstreamDownAndBack(t, st, up)
+}

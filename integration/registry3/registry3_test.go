@@ -21,14 +21,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func start(t *testing.T) *harness.Stack {
-	return harness.Start(t, func(cfg harness.RegistryConfig) (http.Handler, error) {
-		return embedded.New(context.Background(), embedded.Options{
-			Storage: embedded.FilesystemStorage(cfg.StorageDir), Realm: cfg.Realm, Service: cfg.Service,
-			Issuer: cfg.Issuer, RootCertBundle: cfg.RootCertBundle, Secret: "integration-secret",
-		})
+func newEmbedded(cfg harness.RegistryConfig) (http.Handler, error) {
+	return embedded.New(context.Background(), embedded.Options{
+		Storage: embedded.FilesystemStorage(cfg.StorageDir), Realm: cfg.Realm, Service: cfg.Service,
+		Issuer: cfg.Issuer, RootCertBundle: cfg.RootCertBundle, Secret: "integration-secret",
 	})
 }
+
+func start(t *testing.T) *harness.Stack { return harness.Start(t, newEmbedded) }
 
 func TestRegistry3ClassicWalkthrough(t *testing.T) { harness.ClassicWalkthrough(t, start(t)) }
 func TestRegistry3AcceptsTokensFromCurl(t *testing.T) {
@@ -39,3 +39,32 @@ func TestRegistry3CatalogNeedsTheCatalogRight(t *testing.T) { harness.Catalog(t,
 
 func TestRegistry3BasicCompatibility(t *testing.T) { harness.BasicCompatibility(t, start(t)) }
 func TestRegistry3CatalogFiltering(t *testing.T)   { harness.CatalogFiltering(t, start(t)) }
+
+// Upstream mode: the same registry:3 code as a separate server, regauth proxying to it.
+func startUpstream(t *testing.T) (*harness.Stack, *harness.Upstream) {
+	var up *harness.Upstream
+	st := harness.Start(t, func(cfg harness.RegistryConfig) (http.Handler, error) {
+		reg, err := newEmbedded(cfg)
+		if err != nil {
+			return nil, err
+		}
+		up = harness.StartUpstream(t, reg)
+		return up.Proxy()
+	})
+	return st, up
+}
+
+func TestRegistry3UpstreamClassicWalkthrough(t *testing.T) {
+	st, _ := startUpstream(t)
+	harness.ClassicWalkthrough(t, st)
+}
+
+func TestRegistry3UpstreamCatalogFiltering(t *testing.T) {
+	st, _ := startUpstream(t)
+	harness.CatalogFiltering(t, st)
+}
+
+func TestRegistry3UpstreamDownAndBack(t *testing.T) {
+	st, up := startUpstream(t)
+	harness.UpstreamDownAndBack(t, st, up)
+}
