@@ -91,28 +91,33 @@ func (a *App) Handler() http.Handler { return a.handler }
 func (a *App) TLSConfig() *tls.Config { return certs.ServerTLSConfig(a.Certificates.GetCertificate) }
 
 func (a *App) loadKeys() error {
-	cfg := a.Config
+	var err error
+	a.Keys, a.RootCertFile, err = LoadTokenKeys(a.Config, a.logger)
+	return err
+}
+
+// LoadTokenKeys loads the configured token signing key, or the generated one under the data
+// directory (creating it on first use). rootFile is the PEM bundle a registry must trust.
+func LoadTokenKeys(cfg *config.Config, logger *slog.Logger) (kp *tokens.KeyPair, rootFile string, err error) {
 	if cfg.Token.Key != "" {
 		kp, err := tokens.LoadKeyPair(cfg.Token.Key, cfg.Token.Cert)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
-		a.Keys = kp
-		a.RootCertFile = filepath.Join(cfg.TokenDir(), "configured-root.crt")
+		rootFile = filepath.Join(cfg.TokenDir(), "configured-root.crt")
 		if err := os.MkdirAll(cfg.TokenDir(), 0o700); err != nil {
-			return fmt.Errorf("create token directory: %w", err)
+			return nil, "", fmt.Errorf("create token directory: %w", err)
 		}
-		return atomicfile.Write(a.RootCertFile, kp.RootPEM(), 0o644)
+		return kp, rootFile, atomicfile.Write(rootFile, kp.RootPEM(), 0o644)
 	}
 	gen, err := tokens.EnsureKeys(cfg.TokenDir(), cfg.Token.Algorithm, time.Now())
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if gen.Created {
-		a.logger.Info("created token signing key", "dir", cfg.TokenDir(), "root", gen.RootFile)
+		logger.Info("created token signing key", "dir", cfg.TokenDir(), "root", gen.RootFile)
 	}
-	a.Keys, a.RootCertFile = gen.KeyPair, gen.RootFile
-	return nil
+	return gen.KeyPair, gen.RootFile, nil
 }
 
 func (a *App) loadCertificate() error {

@@ -10,12 +10,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/handlers"
 	"github.com/gin-gonic/gin"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -24,6 +27,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/regauth/regauth/config"
+	"github.com/regauth/regauth/tokens"
 )
 
 func TestMain(m *testing.M) {
@@ -241,4 +245,53 @@ func pemDER(t *testing.T, path string) []byte {
 		t.Fatalf("%s: no PEM", path)
 	}
 	return block.Bytes
+}
+
+func TestRegistryConfigOutputIsAcceptedByTheStockRegistry(t *testing.T) {
+	cfg, _ := testConfig(t, t.TempDir())
+	ra, err := WriteRegistryAuth(cfg, testLogger(t), filepath.Join(t.TempDir(), "registry-auth"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "version: 0.1\nstorage:\n  inmemory: {}\n" + ra.YAML
+	parsed, err := configuration.Parse(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("the registry cannot parse what registry-config printed:\n%s\n%v", text, err)
+	}
+	reg := handlers.NewApp(context.Background(), parsed)
+
+	kp, _, err := LoadTokenKeys(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer, err := tokens.NewIssuer(tokens.IssuerOptions{Issuer: cfg.Token.Issuer, Service: cfg.Token.Service, TTL: time.Minute, RefreshTTL: time.Hour, Keys: tokens.StaticKeys{Pair: kp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, err := issuer.IssueAccess("admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, header string
+		want         int
+	}{
+		{"without a token the registry challenges with regauth's realm", "", http.StatusUnauthorized},
+		{"with a regauth token the registry lets the client in", "Bearer " + issued.Token, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/v2/", nil)
+			if tc.header != "" {
+				req.Header.Set("Authorization", tc.header)
+			}
+			rec := httptest.NewRecorder()
+			reg.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Fatalf("GET /v2/ = %d %s, want %d", rec.Code, rec.Body, tc.want)
+			}
+			if tc.want == http.StatusUnauthorized && !strings.Contains(rec.Header().Get("WWW-Authenticate"), cfg.Realm()) {
+				t.Errorf("challenge %q does not name the realm %s", rec.Header().Get("WWW-Authenticate"), cfg.Realm())
+			}
+		})
+	}
 }

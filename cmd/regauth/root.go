@@ -25,6 +25,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().StringP("config", "c", "", "configuration file (YAML); also REGAUTH_CONFIG")
 	root.AddCommand(newServeCommand())
+	root.AddCommand(newRegistryConfigCommand())
 	return root
 }
 

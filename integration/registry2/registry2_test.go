@@ -39,6 +39,7 @@ func newRegistry(cfg harness.RegistryConfig) (h http.Handler, err error) {
 		},
 		Auth: configuration.Auth{"token": configuration.Parameters{
 			"realm": cfg.Realm, "service": cfg.Service, "issuer": cfg.Issuer, "rootcertbundle": cfg.RootCertBundle,
+			"jwks": cfg.JWKS, // what `regauth registry-config` prints: registry:2 must ignore it
 		}},
 	}
 	c.HTTP.Secret = "integration-secret"
