@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= bin/regauth
 GOFLAGS   ?=
 
-.PHONY: run build test unit deps vet fmt-check clean
+.PHONY: run build image test unit deps vet fmt-check clean
 
 ## run: start regauth with zero configuration (dev certificate, embedded registry, admin user)
 run:
@@ -12,6 +12,10 @@ run:
 ## build: a static binary in bin/
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/regauth
+
+## image: regauth:local and regauth-test-registry:local, from static binaries (no base image pulled)
+image:
+	bash scripts/build-images.sh
 
 ## test: install what the tests need (when root on Debian), then run every test
 test:
