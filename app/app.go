@@ -23,6 +23,7 @@ import (
 	"github.com/regauth/regauth/registry/upstream"
 	"github.com/regauth/regauth/server"
 	"github.com/regauth/regauth/tokens"
+	"github.com/regauth/regauth/watch"
 )
 
 // App is a fully built regauth, ready to serve.
@@ -31,11 +32,12 @@ type App struct {
 	Users         *auth.Store
 	ACL           *acl.Store
 	Issuer        *tokens.Issuer
-	Keys          *tokens.KeyPair
-	RootCertFile  string        // the bundle a stock registry needs as rootcertbundle
-	Certificates  *certs.Holder // the front's TLS certificate
-	DevCAFile     string        // set when a development certificate is served
-	AdminPassword auth.Password // set only on the start that created the admin user
+	Keys          *tokens.KeyRing
+	RootCertFile  string         // the bundle a stock registry needs as rootcertbundle
+	Certificates  *certs.Holder  // the front's TLS certificate
+	DevCAFile     string         // set when a development certificate is served
+	AdminPassword auth.Password  // set only on the start that created the admin user
+	Watcher       *watch.Watcher // reloads users, groups, ACL, certificate and token key
 	handler       http.Handler
 	logger        *slog.Logger
 }
@@ -47,9 +49,12 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	if a.AdminPassword, err = firstStart(cfg, logger); err != nil {
 		return nil, err
 	}
-	if err := a.loadKeys(); err != nil {
+	kp, rootFile, err := LoadTokenKeys(cfg, logger)
+	if err != nil {
 		return nil, err
 	}
+	// A replaced key stays trusted for as long as the tokens it signed live.
+	a.Keys, a.RootCertFile = tokens.NewKeyRing(kp, cfg.Token.TTL+time.Minute, nil), rootFile
 	a.Users, err = auth.NewStore(auth.StoreOptions{HtpasswdPath: cfg.Auth.Htpasswd, GroupsPath: cfg.Auth.Groups, Logger: logger})
 	if err != nil {
 		return nil, err
@@ -58,7 +63,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	if err != nil {
 		return nil, err
 	}
-	keys := tokens.StaticKeys{Pair: a.Keys}
+	keys := a.Keys
 	a.Issuer, err = tokens.NewIssuer(tokens.IssuerOptions{
 		Issuer: cfg.Token.Issuer, Service: cfg.Token.Service,
 		TTL: cfg.Token.TTL, RefreshTTL: cfg.Token.RefreshTTL, Keys: keys,
@@ -81,6 +86,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	a.handler = srv.Handler()
+	a.Watcher = watch.New(logger, a.reloadTargets()...)
 	return a, nil
 }
 
@@ -89,12 +95,6 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // TLSConfig is the front's TLS policy with the current certificate.
 func (a *App) TLSConfig() *tls.Config { return certs.ServerTLSConfig(a.Certificates.GetCertificate) }
-
-func (a *App) loadKeys() error {
-	var err error
-	a.Keys, a.RootCertFile, err = LoadTokenKeys(a.Config, a.logger)
-	return err
-}
 
 // LoadTokenKeys loads the configured token signing key, or the generated one under the data
 // directory (creating it on first use). rootFile is the PEM bundle a registry must trust.
@@ -121,10 +121,25 @@ func LoadTokenKeys(cfg *config.Config, logger *slog.Logger) (kp *tokens.KeyPair,
 }
 
 func (a *App) loadCertificate() error {
-	cfg := a.Config.TLS
+	b, devCA, err := loadBundle(a.Config)
+	if err != nil {
+		return err
+	}
+	for _, w := range b.Check(time.Now()) {
+		a.logger.Warn("TLS certificate: " + w)
+	}
+	a.Certificates, a.DevCAFile = certs.NewHolder(b), devCA
+	return nil
+}
+
+// loadBundle reads the configured certificate: a .pfx, a PEM pair, or the development
+// certificate (whose CA file it returns).
+func loadBundle(c *config.Config) (*certs.Bundle, string, error) {
+	cfg := c.TLS
 	var (
-		b   *certs.Bundle
-		err error
+		b     *certs.Bundle
+		devCA string
+		err   error
 	)
 	switch {
 	case cfg.PFX != "":
@@ -133,32 +148,28 @@ func (a *App) loadCertificate() error {
 		b, err = certs.LoadPEM(cfg.Cert, cfg.Key)
 	default:
 		host := "localhost"
-		if u, perr := url.Parse(a.Config.PublicURL); perr == nil && u.Hostname() != "" {
+		if u, perr := url.Parse(c.PublicURL); perr == nil && u.Hostname() != "" {
 			host = u.Hostname()
 		}
 		var dev *certs.DevCertificate
-		dev, err = certs.EnsureDevCertificate(a.Config.TLSDir(), []string{host}, time.Now())
+		dev, err = certs.EnsureDevCertificate(c.TLSDir(), []string{host}, time.Now())
 		if err == nil {
-			b, a.DevCAFile = dev.Bundle, dev.CAFile
+			b, devCA = dev.Bundle, dev.CAFile
 		}
 	}
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if cfg.Chain != "" {
 		extra, err := certs.LoadChainFile(cfg.Chain)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		if err := b.AddIntermediates(extra); err != nil {
-			return fmt.Errorf("tls.chain %q: %w", cfg.Chain, err)
+			return nil, "", fmt.Errorf("tls.chain %q: %w", cfg.Chain, err)
 		}
 	}
-	for _, w := range b.Check(time.Now()) {
-		a.logger.Warn("TLS certificate: " + w)
-	}
-	a.Certificates = certs.NewHolder(b)
-	return nil
+	return b, devCA, nil
 }
 
 func (a *App) registry(ctx context.Context) (http.Handler, error) {
@@ -221,6 +232,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	go func() {
+		if err := a.Watcher.Run(watchCtx); err != nil {
+			a.logger.Error("file watcher stopped: edits need a SIGHUP or a restart", "err", err)
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -129,7 +129,7 @@ func TestZeroConfigStartCreatesEverythingAndServesARegistry(t *testing.T) {
 	if second.AdminPassword != "" {
 		t.Error("a second start created the admin user again")
 	}
-	if second.Keys.KeyID != a.Keys.KeyID {
+	if second.Keys.Current().KeyID != a.Keys.Current().KeyID {
 		t.Error("a second start made a new token key")
 	}
 }

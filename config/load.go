@@ -66,14 +66,25 @@ func Load(opts LoadOptions) (*Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.TLS.PFXPasswordFile != "" && cfg.TLS.PFXPassword == "" {
-		pw, err := os.ReadFile(cfg.TLS.PFXPasswordFile)
-		if err != nil {
-			return nil, fmt.Errorf("read tls.pfx_password_file: %w", err)
+	if cfg.TLS.PFXPassword == "" {
+		if err := cfg.ReadPFXPassword(); err != nil {
+			return nil, err
 		}
-		cfg.TLS.PFXPassword = Secret(strings.TrimRight(string(pw), "\r\n"))
 	}
 	return &cfg, nil
+}
+
+// ReadPFXPassword (re)reads tls.pfx_password_file, if set, into TLS.PFXPassword.
+func (c *Config) ReadPFXPassword() error {
+	if c.TLS.PFXPasswordFile == "" {
+		return nil
+	}
+	pw, err := os.ReadFile(c.TLS.PFXPasswordFile)
+	if err != nil {
+		return fmt.Errorf("read tls.pfx_password_file: %w", err)
+	}
+	c.TLS.PFXPassword = Secret(strings.TrimRight(string(pw), "\r\n"))
+	return nil
 }
 
 // flatten returns the default value of every key by name.

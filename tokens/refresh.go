@@ -1,6 +1,8 @@
 package tokens
 
 import (
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -104,9 +106,48 @@ func (is *Issuer) parse(raw string, claims jwt.Claims, audience string) error {
 				return kp.Signer.Public(), nil
 			}
 		}
-		return nil, fmt.Errorf("unknown signing key %q", kid)
+		// A key rotated out (or before a restart) is still ours if its certificate chains to
+		// one of our roots: long-lived refresh tokens survive rotations this way.
+		return is.chainedKey(t, trusted)
 	})
 	return err
+}
+
+// chainedKey returns the public key of the token's x5c certificate when that certificate is
+// valid now and chains to the root of one of the trusted keys.
+func (is *Issuer) chainedKey(t *jwt.Token, trusted []*KeyPair) (any, error) {
+	raw, _ := t.Header["x5c"].([]any)
+	if len(raw) == 0 {
+		return nil, errors.New("unknown signing key")
+	}
+	var chain []*x509.Certificate
+	for _, r := range raw {
+		s, _ := r.(string)
+		der, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return nil, fmt.Errorf("x5c: %w", err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("x5c: %w", err)
+		}
+		chain = append(chain, c)
+	}
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	for _, kp := range trusted {
+		roots.AddCert(kp.Root)
+	}
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := chain[0].Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: inter, CurrentTime: is.opts.Now(),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unknown signing key: %w", err)
+	}
+	return chain[0].PublicKey, nil
 }
 
 // jwt.Claims for RefreshClaims.

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,6 +54,15 @@ embeds the registry with its storage in regauth-data/registry.`,
 					host, a.DevCAFile, host)
 			}
 			fmt.Fprintln(out)
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for range hup {
+					logger.Info("SIGHUP: reloading every file")
+					a.Watcher.ReloadAll()
+				}
+			}()
 			return a.Serve(cmd.Context(), ln, grace)
 		},
 	}
