@@ -152,17 +152,17 @@ func (ts *tokenService) refresh(c *gin.Context, raw, username string) (auth.Iden
 	claims, err := ts.opts.Issuer.VerifyRefresh(raw)
 	if err != nil {
 		ts.opts.Logger.Info("refresh token refused", "client", c.ClientIP(), "reason", err)
-		ts.invalidGrant(c, "invalid or expired refresh token: log in again")
+		ts.unauthorized(c, "invalid or expired refresh token: log in again")
 		return auth.Identity{}, false
 	}
 	if username != "" && username != claims.Subject {
-		ts.invalidGrant(c, "refresh token belongs to another user")
+		ts.unauthorized(c, "refresh token belongs to another user")
 		return auth.Identity{}, false
 	}
 	id, fingerprint, ok := ts.opts.Directory.Lookup(claims.Subject)
 	if !ok || fingerprint != claims.Fingerprint {
 		ts.opts.Logger.Info("refresh token revoked", "user", claims.Subject, "client", c.ClientIP(), "user_exists", ok)
-		ts.invalidGrant(c, "refresh token revoked (password changed or user removed): log in again")
+		ts.unauthorized(c, "refresh token revoked (password changed or user removed): log in again")
 		return auth.Identity{}, false
 	}
 	return id, true
@@ -239,12 +239,10 @@ func (ts *tokenService) decide(c *gin.Context, id auth.Identity, scopes []tokens
 	return access
 }
 
+// unauthorized answers every 401, refused refresh tokens included: a 401 must carry a
+// challenge (RFC 7235 section 3.1).
 func (ts *tokenService) unauthorized(c *gin.Context, message string) {
 	c.Header("WWW-Authenticate", "Basic realm="+strconv.Quote(ts.opts.BasicRealm))
-	writeError(c, http.StatusUnauthorized, "invalid_grant", "UNAUTHORIZED", message)
-}
-
-func (ts *tokenService) invalidGrant(c *gin.Context, message string) {
 	writeError(c, http.StatusUnauthorized, "invalid_grant", "UNAUTHORIZED", message)
 }
 
