@@ -24,7 +24,7 @@ const (
 	shaPrefix     = "{SHA}"
 	bcryptHashLen = 60
 	// dummyBcrypt is a cost-10 bcrypt hash of a random string nobody knows; unknown users are
-	// compared against it so that response time does not reveal which user names exist.
+	// compared against it when the file has no usable hash to imitate.
 	dummyBcrypt = "$2y$10$aEtkUz3w/jki0ipVBJZ3FOOQ8h0LArPJB9IxTan7g0rQKN45PTzgm"
 )
 

@@ -17,6 +17,7 @@ import (
 // goroutines; a reload builds a new one. A nil *Htpasswd has no users.
 type Htpasswd struct {
 	users map[string]htpasswdEntry
+	decoy htpasswdEntry // what unknown users are compared against
 }
 
 type htpasswdEntry struct {
@@ -87,7 +88,36 @@ func ParseHtpasswd(r io.Reader, filename string) (*Htpasswd, []Warning, error) {
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}
+	h.decoy = typicalEntry(h.users)
 	return h, warnings, nil
+}
+
+// typicalEntry is a hash of the file's most common kind and cost. Comparing an unknown user's
+// password with it costs what a wrong password of a real user costs, so response time does
+// not tell which names exist — even for a file of cost-5 hashes from `htpasswd -B`.
+func typicalEntry(users map[string]htpasswdEntry) htpasswdEntry {
+	class := func(e htpasswdEntry) string {
+		if e.kind == KindBcrypt {
+			return e.hash[:7] // "$2y$05$": variant and cost
+		}
+		return string(e.kind)
+	}
+	counts := map[string]int{}
+	best, bestEntry := 0, htpasswdEntry{kind: KindBcrypt, hash: dummyBcrypt}
+	names := make([]string, 0, len(users))
+	for u := range users {
+		names = append(names, u)
+	}
+	slices.Sort(names) // deterministic choice
+	for _, u := range names {
+		e := users[u]
+		c := class(e)
+		counts[c]++
+		if counts[c] > best {
+			best, bestEntry = counts[c], e
+		}
+	}
+	return bestEntry
 }
 
 // checkName returns why name cannot be a user or group name, or "" when it can.
@@ -110,7 +140,11 @@ func checkName(name string) string {
 func (h *Htpasswd) Verify(user string, pw Password) bool {
 	e, ok := h.entry(user)
 	if !ok {
-		verifyHash(KindBcrypt, dummyBcrypt, []byte(pw.Reveal()))
+		decoy := htpasswdEntry{kind: KindBcrypt, hash: dummyBcrypt}
+		if h != nil && h.decoy.hash != "" {
+			decoy = h.decoy
+		}
+		verifyHash(decoy.kind, decoy.hash, []byte(pw.Reveal()))
 		return false
 	}
 	return verifyHash(e.kind, e.hash, []byte(pw.Reveal()))

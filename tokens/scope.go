@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Scope is one resource request from a client, e.g. "repository:team/app:pull,push".
@@ -41,7 +42,11 @@ func ParseScopes(values []string) ([]Scope, error) {
 	var out []Scope
 	index := map[string]int{}
 	for _, v := range values {
-		for _, raw := range strings.Fields(v) {
+		// OAuth2 (RFC 6749 section 3.3) separates scopes with single spaces; nothing else.
+		for _, raw := range strings.Split(v, " ") {
+			if raw == "" {
+				continue
+			}
 			s, err := ParseScope(raw)
 			if err != nil {
 				return nil, err
@@ -111,6 +116,8 @@ func checkName(name string) error {
 		return errors.New("empty resource name")
 	case len(name) > maxNameLen:
 		return fmt.Errorf("resource name longer than %d bytes", maxNameLen)
+	case !utf8.ValidString(name):
+		return errors.New("resource name is not valid UTF-8")
 	}
 	for _, r := range name {
 		if r <= ' ' || r == 0x7f || r == '"' || r == '\\' || r == ',' {

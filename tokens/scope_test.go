@@ -60,6 +60,9 @@ func TestParseScopesRefusesMalformedScopes(t *testing.T) {
 		{"a header injection attempt", "repository:a\r\nX-Evil: 1:pull"},
 		{"an overlong scope", "repository:" + strings.Repeat("a", 2000) + ":pull"},
 		{"a bad action character", "repository:app:pu$h"},
+		{"a tab between scopes", "repository:a:pull\trepository:b:pull"},
+		{"a newline between scopes", "repository:a:pull\nrepository:b:push"},
+		{"a name that is not UTF-8", "repository:a\xffb:pull"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
