@@ -55,7 +55,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	// A replaced key stays trusted for as long as the tokens it signed live.
 	a.Keys, a.RootCertFile = tokens.NewKeyRing(kp, cfg.Token.TTL+time.Minute, nil), rootFile
-	a.Users, err = auth.NewStore(auth.StoreOptions{HtpasswdPath: cfg.Auth.Htpasswd, GroupsPath: cfg.Auth.Groups, Logger: logger})
+	cacheTTL := cfg.Auth.CacheTTL
+	if cacheTTL == 0 {
+		cacheTTL = -1 // disabled
+	}
+	a.Users, err = auth.NewStore(auth.StoreOptions{HtpasswdPath: cfg.Auth.Htpasswd, GroupsPath: cfg.Auth.Groups, Logger: logger, CacheTTL: cacheTTL})
 	if err != nil {
 		return nil, err
 	}

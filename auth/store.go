@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // StoreOptions configures a Store.
@@ -13,7 +15,18 @@ type StoreOptions struct {
 	HtpasswdPath string
 	GroupsPath   string // optional: without it nobody is in any group
 	Logger       *slog.Logger
+
+	// CacheTTL is how long a successful password check is remembered (0: 5 minutes,
+	// negative: no cache); CacheSize bounds the entries (0: 10,000).
+	CacheTTL  time.Duration
+	CacheSize int
+	// MaxConcurrentHashes bounds password hashing running at once (0: the number of CPUs).
+	MaxConcurrentHashes int
+	Now                 func() time.Time // defaults to time.Now
 }
+
+// CacheStats counts credential cache hits and misses since start.
+type CacheStats struct{ Hits, Misses uint64 }
 
 // Store authenticates users from an htpasswd file and a group file, and reloads both on
 // request. A failed reload keeps serving the last good pair, and logins never wait for a reload.
@@ -22,6 +35,8 @@ type Store struct {
 	log     *slog.Logger
 	reload  sync.Mutex // one reload at a time, so an older read never replaces a newer one
 	current atomic.Pointer[storeSnapshot]
+	cache   *credentialCache // nil when disabled
+	slots   hashSlots
 }
 
 type storeSnapshot struct {
@@ -39,10 +54,26 @@ func NewStore(opts StoreOptions) (*Store, error) {
 	if opts.HtpasswdPath == "" {
 		return nil, errors.New("new auth store: no htpasswd file given")
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.CacheTTL == 0 {
+		opts.CacheTTL = 5 * time.Minute
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 10000
+	}
+	if opts.MaxConcurrentHashes <= 0 {
+		opts.MaxConcurrentHashes = runtime.NumCPU()
+	}
 	s := &Store{opts: opts, log: opts.Logger}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if opts.CacheTTL > 0 {
+		s.cache = newCredentialCache(opts.CacheTTL, opts.CacheSize, opts.Now)
+	}
+	s.slots = make(hashSlots, opts.MaxConcurrentHashes)
 	if err := s.Reload(); err != nil {
 		return nil, err
 	}
@@ -84,10 +115,34 @@ func (s *Store) Authenticate(ctx context.Context, username string, password Pass
 		return Identity{}, ErrInvalidCredentials
 	}
 	snap := s.current.Load()
-	if !snap.users.Verify(username, password) {
+	fingerprint, known := snap.users.Fingerprint(username)
+	var key [32]byte
+	if s.cache != nil && known {
+		key = s.cache.key(username, password)
+		if s.cache.valid(key, username, fingerprint) {
+			return Identity{Name: username, Groups: snap.groups.Of(username)}, nil
+		}
+	}
+	if err := s.slots.acquire(ctx); err != nil {
+		return Identity{}, err
+	}
+	ok := snap.users.Verify(username, password)
+	s.slots.release()
+	if !ok {
 		return Identity{}, ErrInvalidCredentials
 	}
+	if s.cache != nil {
+		s.cache.remember(key, username, fingerprint)
+	}
 	return Identity{Name: username, Groups: snap.groups.Of(username)}, nil
+}
+
+// CacheStats reports how often the credential cache spared a password hash.
+func (s *Store) CacheStats() CacheStats {
+	if s.cache == nil {
+		return CacheStats{}
+	}
+	return CacheStats{Hits: s.cache.hits.Load(), Misses: s.cache.misses.Load()}
 }
 
 // Lookup returns the user's identity and password fingerprint without checking a password.

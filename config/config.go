@@ -39,8 +39,9 @@ type TokenConfig struct {
 
 // AuthConfig names the Apache-format user and group files.
 type AuthConfig struct {
-	Htpasswd string `mapstructure:"htpasswd"`
-	Groups   string `mapstructure:"groups"`
+	Htpasswd string        `mapstructure:"htpasswd"`
+	Groups   string        `mapstructure:"groups"`
+	CacheTTL time.Duration `mapstructure:"cache_ttl"` // remember a good password this long; 0 disables
 }
 
 // ACLConfig names the access rules file.
@@ -85,6 +86,7 @@ func Default() Config {
 		Listen:  ":5043",
 		DataDir: "regauth-data",
 		Log:     LogConfig{Level: "info", Format: "text"},
+		Auth:    AuthConfig{CacheTTL: 5 * time.Minute},
 		Token: TokenConfig{
 			Issuer:     "regauth",
 			Service:    "registry",

@@ -33,6 +33,7 @@ func (c *Config) Validate() error {
 	check((c.Token.Key == "") == (c.Token.Cert == ""), "token.key and token.cert: set both or neither")
 	check(oneOf(c.Token.Algorithm, "ES256", "RS256"), "token.algorithm: %q is not ES256 or RS256", c.Token.Algorithm)
 
+	check(c.Auth.CacheTTL >= 0 && c.Auth.CacheTTL <= time.Hour, "auth.cache_ttl: %s is outside 0..1h", c.Auth.CacheTTL)
 	check((c.TLS.Cert == "") == (c.TLS.Key == ""), "tls.cert and tls.key: set both or neither")
 	check(c.TLS.PFX == "" || c.TLS.Cert == "", "tls.pfx and tls.cert: choose one")
 	check(c.TLS.Chain == "" || c.TLS.PFX != "" || c.TLS.Cert != "", "tls.chain: needs tls.pfx or tls.cert")

@@ -1,0 +1,97 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// credentialCache remembers successful password checks for a short time, so that docker's
+// token request before every pull and push does not cost a bcrypt comparison each. An entry is
+// keyed by HMAC(secret, user, password) with a random per-process secret: memory never holds a
+// password, nor anything that could be replayed or guessed offline without that secret. An
+// entry also records the user's password fingerprint and is ignored once the htpasswd line
+// changes or the user is gone.
+type credentialCache struct {
+	secret [32]byte
+	ttl    time.Duration
+	max    int
+	now    func() time.Time
+
+	mu      sync.Mutex
+	entries map[[32]byte]cacheEntry
+	order   [][32]byte // insertion order, for eviction when full
+	hits    atomic.Uint64
+	misses  atomic.Uint64
+}
+
+type cacheEntry struct {
+	user        string
+	fingerprint string
+	expires     time.Time
+}
+
+func newCredentialCache(ttl time.Duration, max int, now func() time.Time) *credentialCache {
+	c := &credentialCache{ttl: ttl, max: max, now: now, entries: make(map[[32]byte]cacheEntry)}
+	_, _ = rand.Read(c.secret[:]) // crypto/rand.Read never returns an error (Go 1.24+)
+	return c
+}
+
+func (c *credentialCache) key(user string, pw Password) [32]byte {
+	m := hmac.New(sha256.New, c.secret[:])
+	m.Write([]byte(user))
+	m.Write([]byte{0})
+	m.Write([]byte(pw.Reveal()))
+	var k [32]byte
+	m.Sum(k[:0])
+	return k
+}
+
+// valid reports whether (user, pw) succeeded recently and the user's hash is still fingerprint.
+func (c *credentialCache) valid(k [32]byte, user, fingerprint string) bool {
+	c.mu.Lock()
+	e, ok := c.entries[k]
+	c.mu.Unlock()
+	if ok && e.user == user && e.fingerprint == fingerprint && c.now().Before(e.expires) {
+		c.hits.Add(1)
+		return true
+	}
+	c.misses.Add(1)
+	return false
+}
+
+func (c *credentialCache) remember(k [32]byte, user, fingerprint string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, exists := c.entries[k]; !exists {
+		for len(c.order) >= c.max {
+			delete(c.entries, c.order[0])
+			c.order = c.order[1:]
+		}
+		c.order = append(c.order, k)
+	}
+	c.entries[k] = cacheEntry{user: user, fingerprint: fingerprint, expires: c.now().Add(c.ttl)}
+	// Compact the order slice now and then so its backing array does not grow forever.
+	if cap(c.order) > 4*c.max && c.max > 0 {
+		c.order = append(make([][32]byte, 0, c.max*2), c.order...)
+	}
+}
+
+// hashSlots bounds concurrent password hashing: a burst of cold logins queues here instead of
+// taking every core from warm requests, which only touch the cache.
+type hashSlots chan struct{}
+
+func (s hashSlots) acquire(ctx context.Context) error {
+	select {
+	case s <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s hashSlots) release() { <-s }
