@@ -234,15 +234,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
 		HTTP2:             HTTP2Tuning(),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
-	go func() {
-		if err := a.Watcher.Run(watchCtx); err != nil {
-			a.logger.Error("file watcher stopped: edits need a SIGHUP or a restart", "err", err)
-		}
-	}()
+	if err := a.Watcher.Start(watchCtx); err != nil {
+		a.logger.Error("cannot watch files: edits need a SIGHUP or a restart", "err", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	select {
 	case err := <-errc:
 		return err

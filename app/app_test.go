@@ -57,6 +57,19 @@ func serve(t *testing.T, a *App, ln net.Listener) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln, 5*time.Second) }()
+	// Serve registers the file watches before it accepts: once it answers, edits are seen.
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	for i := 0; ; i++ {
+		resp, err := client.Get("https://" + ln.Addr().String() + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if i == 100 {
+			t.Fatalf("the front never answered: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -66,6 +79,9 @@ func serve(t *testing.T, a *App, ln net.Listener) {
 }
 
 func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("REGAUTH_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 

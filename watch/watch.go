@@ -84,13 +84,13 @@ func (w *Watcher) Statuses() []Status {
 	return out
 }
 
-// Run watches until ctx ends.
-func (w *Watcher) Run(ctx context.Context) error {
+// Start registers every watch, so that no change made after it returns is missed, then
+// watches in the background until ctx ends.
+func (w *Watcher) Start(ctx context.Context) error {
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("watch files: %w", err)
 	}
-	defer fw.Close()
 	byPath := map[string][]string{} // absolute file path -> target names
 	dirs := map[string]bool{}
 	for _, t := range w.targets {
@@ -108,9 +108,20 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	for d := range dirs {
 		if err := fw.Add(d); err != nil {
+			fw.Close()
 			return fmt.Errorf("watch directory %q: %w", d, err)
 		}
 	}
+	go func() {
+		defer fw.Close()
+		if err := w.loop(ctx, fw, byPath); err != nil {
+			w.logger.Error("file watcher stopped: edits need a SIGHUP or a restart", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (w *Watcher) loop(ctx context.Context, fw *fsnotify.Watcher, byPath map[string][]string) error {
 	pending := map[string]bool{}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()

@@ -46,15 +46,10 @@ func start(t *testing.T) (*Watcher, *fileValue) {
 	w := New(slog.New(slog.NewTextHandler(io.Discard, nil)), Target{Name: "acl", Paths: []string{fv.path}, Reload: fv.reload})
 	w.debounce = 20 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	time.Sleep(50 * time.Millisecond) // let the watch be registered
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cancel)
 	return w, fv
 }
 
