@@ -82,9 +82,13 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	if err != nil {
 		return nil, err
 	}
+	limiter, err := newLimiter(cfg.Lockout)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := server.New(server.Options{
 		Logger: logger, Authenticator: a.Users, Directory: a.Users, Authorizer: a.ACL,
-		Issuer: a.Issuer, Keys: keys, Registry: registry,
+		Issuer: a.Issuer, Keys: keys, Registry: registry, Limiter: limiter,
 	})
 	if err != nil {
 		return nil, err

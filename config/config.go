@@ -18,6 +18,19 @@ type Config struct {
 	ACL       ACLConfig      `mapstructure:"acl"`
 	TLS       TLSConfig      `mapstructure:"tls"`
 	Registry  RegistryConfig `mapstructure:"registry"`
+	Lockout   LockoutConfig  `mapstructure:"lockout"`
+}
+
+// LockoutConfig slows down and then locks repeated failed logins per (user, client IP) and
+// per client IP. A correct password from another address always works.
+type LockoutConfig struct {
+	Enabled         bool          `mapstructure:"enabled"`
+	UserIPThreshold int           `mapstructure:"user_ip_threshold"` // failures of one user from one address before locks start
+	IPThreshold     int           `mapstructure:"ip_threshold"`      // failures from one address, all users together
+	Window          time.Duration `mapstructure:"window"`            // a counter is forgotten this long after its last failure
+	BaseDelay       time.Duration `mapstructure:"base_delay"`        // first lock, doubling with each further failure
+	MaxDelay        time.Duration `mapstructure:"max_delay"`
+	Redis           string        `mapstructure:"redis"` // redis://host:6379/0 to share counters between replicas; empty = in memory
 }
 
 // LogConfig selects the log format and level.
@@ -87,6 +100,10 @@ func Default() Config {
 		DataDir: "regauth-data",
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Auth:    AuthConfig{CacheTTL: 5 * time.Minute},
+		Lockout: LockoutConfig{
+			Enabled: true, UserIPThreshold: 5, IPThreshold: 50,
+			Window: 30 * time.Minute, BaseDelay: time.Second, MaxDelay: 15 * time.Minute,
+		},
 		Token: TokenConfig{
 			Issuer:     "regauth",
 			Service:    "registry",

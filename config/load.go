@@ -178,6 +178,10 @@ func checkValue(n *yaml.Node, t reflect.Type) string {
 		if _, err := time.ParseDuration(n.Value); err != nil {
 			return fmt.Sprintf("%q is not a duration (like 5m or 720h)", n.Value)
 		}
+	case t.Kind() == reflect.Int:
+		if _, err := strconv.Atoi(n.Value); err != nil {
+			return fmt.Sprintf("%q is not a whole number", n.Value)
+		}
 	case t.Kind() == reflect.Bool:
 		if _, err := strconv.ParseBool(n.Value); err != nil {
 			return fmt.Sprintf("%q is not true or false", n.Value)

@@ -39,6 +39,15 @@ func (c *Config) Validate() error {
 	check(c.TLS.Chain == "" || c.TLS.PFX != "" || c.TLS.Cert != "", "tls.chain: needs tls.pfx or tls.cert")
 	check(c.TLS.PFXPasswordFile == "" || c.TLS.PFX != "", "tls.pfx_password_file: needs tls.pfx")
 
+	if c.Lockout.Enabled {
+		l := c.Lockout
+		check(l.UserIPThreshold > 0 && l.IPThreshold >= l.UserIPThreshold, "lockout: thresholds must be positive, ip_threshold >= user_ip_threshold")
+		check(l.BaseDelay > 0 && l.MaxDelay >= l.BaseDelay && l.Window >= l.MaxDelay, "lockout: want 0 < base_delay <= max_delay <= window")
+		if l.Redis != "" {
+			u, err := url.Parse(l.Redis)
+			check(err == nil && (u.Scheme == "redis" || u.Scheme == "rediss"), "lockout.redis: %q is not a redis:// or rediss:// URL", l.Redis)
+		}
+	}
 	if c.Registry.Upstream != "" {
 		u, err := url.Parse(c.Registry.Upstream)
 		check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",

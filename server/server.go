@@ -10,6 +10,7 @@ import (
 
 	"github.com/regauth/regauth/acl"
 	"github.com/regauth/regauth/auth"
+	"github.com/regauth/regauth/lockout"
 	"github.com/regauth/regauth/tokens"
 )
 
@@ -23,6 +24,7 @@ type Options struct {
 	Keys          tokens.Keys // for the JWKS document
 	BasicRealm    string      // realm of the Basic challenge on a failed login
 	Registry      http.Handler
+	Limiter       *lockout.Limiter // optional: slows and locks repeated failed logins
 }
 
 // Server routes requests to the token service and the registry.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/regauth/regauth/acl"
 	"github.com/regauth/regauth/auth"
+	"github.com/regauth/regauth/lockout"
 	"github.com/regauth/regauth/tokens"
 )
 
@@ -128,7 +129,32 @@ func (ts *tokenService) checkService(c *gin.Context, service string) bool {
 }
 
 func (ts *tokenService) authenticate(c *gin.Context, user string, pass auth.Password) (auth.Identity, bool) {
-	id, err := ts.opts.Authenticator.Authenticate(c.Request.Context(), user, pass)
+	ctx := c.Request.Context()
+	ip, _ := netip.ParseAddr(c.ClientIP())
+	if l := ts.opts.Limiter; l != nil {
+		wait, err := l.Check(ctx, user, ip)
+		if err != nil {
+			// The counters are a second line of defence behind bcrypt: keep serving.
+			ts.opts.Logger.Warn("lockout check failed", "err", err)
+		}
+		if wait > 0 {
+			ts.opts.Logger.Info("login locked out", "user", truncate(user), "client", c.ClientIP(), "retry_after", wait)
+			c.Header("Retry-After", strconv.Itoa(lockout.RetryAfterSeconds(wait)))
+			writeError(c, http.StatusTooManyRequests, "temporarily_unavailable", "TOOMANYREQUESTS",
+				fmt.Sprintf("too many failed logins: try again in %d seconds", lockout.RetryAfterSeconds(wait)))
+			return auth.Identity{}, false
+		}
+	}
+	id, err := ts.opts.Authenticator.Authenticate(ctx, user, pass)
+	if l := ts.opts.Limiter; l != nil && (err == nil || errors.Is(err, auth.ErrInvalidCredentials)) {
+		record := l.Success
+		if err != nil {
+			record = l.Failure
+		}
+		if lerr := record(ctx, user, ip); lerr != nil {
+			ts.opts.Logger.Warn("lockout record failed", "err", lerr)
+		}
+	}
 	switch {
 	case err == nil:
 		return id, true

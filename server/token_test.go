@@ -79,7 +79,7 @@ type fixture struct {
 	logs      *syncBuffer
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB, options ...func(*server.Options)) *fixture {
 	t.Helper()
 	f := &fixture{dir: t.TempDir(), passwords: maps.Clone(testPasswords), logs: &syncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -116,10 +116,14 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Options{
+	opts := server.Options{
 		Logger: logger, Authenticator: f.users, Directory: f.users, Authorizer: rules,
 		Issuer: f.issuer, Keys: keys, BasicRealm: testRealm,
-	})
+	}
+	for _, o := range options {
+		o(&opts)
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
