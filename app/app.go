@@ -89,12 +89,13 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	srv, err := server.New(server.Options{
 		Logger: logger, Authenticator: a.Users, Directory: a.Users, Authorizer: a.ACL,
 		Issuer: a.Issuer, Keys: keys, Registry: registry, Limiter: limiter,
+		Readiness: a.readiness(registry),
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.handler = srv.Handler()
 	a.Watcher = watch.New(logger, a.reloadTargets()...)
+	a.handler = srv.Handler()
 	return a, nil
 }
 

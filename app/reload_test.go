@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -164,12 +165,19 @@ func TestLiveReloadUnderLoadNeverServesABrokenFile(t *testing.T) {
 		if !aliceGets("pull", "push")() {
 			t.Fatal("decisions changed after a broken ACL was written")
 		}
+		status, body := readyz(t, client, base)
+		if status != http.StatusOK || !strings.Contains(body, `"status":"degraded"`) || !strings.Contains(body, "acl.yaml:2") {
+			t.Errorf("/readyz with a refused ACL = %d %s, want 200 degraded naming acl.yaml:2", status, body)
+		}
 	})
 	t.Run("fixing the ACL recovers without a restart", func(t *testing.T) {
 		replace(t, cfg.ACL.File, aliceMayPull)
 		eventually("alice to lose push", aliceGets("pull"))
 		if aclStatus() != nil {
 			t.Errorf("status still reports %v", aclStatus())
+		}
+		if status, body := readyz(t, client, base); status != http.StatusOK || !strings.Contains(body, `"status":"ready"`) {
+			t.Errorf("/readyz after the fix = %d %s, want ready", status, body)
 		}
 	})
 	t.Run("a user added by rename can sign in, and a broken user file changes nothing", func(t *testing.T) {
@@ -236,4 +244,16 @@ func copyFile(t *testing.T, from, to string) {
 	if err := os.WriteFile(to, mustRead(t, from), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func readyz(t *testing.T, client *http.Client, base string) (int, string) {
+	t.Helper()
+	resp, err := client.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	_, _ = io.Copy(&b, resp.Body)
+	return resp.StatusCode, b.String()
 }

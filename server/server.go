@@ -25,6 +25,7 @@ type Options struct {
 	BasicRealm    string      // realm of the Basic challenge on a failed login
 	Registry      http.Handler
 	Limiter       *lockout.Limiter // optional: slows and locks repeated failed logins
+	Readiness     Readiness        // optional: the checks behind /readyz
 }
 
 // Server routes requests to the token service and the registry.
@@ -74,6 +75,7 @@ func New(opts Options) (*Server, error) {
 	s.engine.POST("/auth", ts.post)
 	s.engine.GET("/auth/jwks.json", s.jwks)
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	s.engine.GET("/readyz", s.readyz)
 	if opts.Registry != nil {
 		f := &front{tokens: ts, registry: opts.Registry, catalog: &catalogFilter{tokens: ts, registry: opts.Registry}}
 		s.engine.Any("/v2/*path", f.serve)
