@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -26,6 +27,9 @@ type Options struct {
 	Registry      http.Handler
 	Limiter       *lockout.Limiter // optional: slows and locks repeated failed logins
 	Readiness     Readiness        // optional: the checks behind /readyz
+	// RequestTimeout bounds reading a request and writing its answer everywhere but /v2/
+	// (0: 30s to read, twice that to answer).
+	RequestTimeout time.Duration
 }
 
 // Server routes requests to the token service and the registry.
@@ -64,7 +68,11 @@ func New(opts Options) (*Server, error) {
 	if err := s.engine.SetTrustedProxies(nil); err != nil {
 		return nil, err
 	}
-	s.engine.Use(s.recoverer(), s.logRequests())
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = 30 * time.Second
+	}
+	s.opts.RequestTimeout = opts.RequestTimeout
+	s.engine.Use(s.recoverer(), s.logRequests(), deadlines(opts.RequestTimeout))
 	s.engine.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, "not_found", "NOT_FOUND", "no such endpoint") })
 	s.engine.NoMethod(func(c *gin.Context) {
 		writeError(c, http.StatusMethodNotAllowed, "invalid_request", "UNSUPPORTED", "method not allowed")
@@ -96,6 +104,22 @@ func (s *Server) jwks(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "public, max-age=60")
 	c.Data(http.StatusOK, "application/json", set.JSON())
+}
+
+// deadlines: everywhere but /v2/ a client must send its request within timeout and take its
+// answer within twice that, so slow-loris clients cannot hold the token service or the UI.
+// Layer uploads and downloads on /v2/ may take as long as they need.
+func deadlines(timeout time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !strings.HasPrefix(c.Request.URL.Path, "/v2") {
+			rc := http.NewResponseController(c.Writer)
+			now := time.Now()
+			// Errors mean the connection cannot take deadlines (a test recorder): nothing to do.
+			_ = rc.SetReadDeadline(now.Add(timeout))
+			_ = rc.SetWriteDeadline(now.Add(2 * timeout))
+		}
+		c.Next()
+	}
 }
 
 // recoverer turns a panic into a JSON 500 and a log line instead of a dropped connection.
