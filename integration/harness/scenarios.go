@@ -128,6 +128,16 @@ type TokenResponse struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
+// FetchTokenResponse is FetchToken for a request that must succeed.
+func (st *Stack) FetchTokenResponse(t testing.TB, user string, query url.Values) (int, TokenResponse) {
+	t.Helper()
+	status, tr, body := st.FetchToken(t, user, query)
+	if status != http.StatusOK {
+		t.Fatalf("GET /auth as %s = %d %s", user, status, body)
+	}
+	return status, tr
+}
+
 // FetchToken asks /auth the way `curl -u user:password` would.
 func (st *Stack) FetchToken(t testing.TB, user string, query url.Values) (int, TokenResponse, []byte) {
 	t.Helper()

@@ -98,3 +98,5 @@ func TestRegistry2UpstreamDownAndBack(t *testing.T) {
 	st, up := startUpstream(t)
 	harness.UpstreamDownAndBack(t, st, up)
 }
+
+func TestRegistry2RefusesForgedTokens(t *testing.T) { harness.ForgedTokensAreRefused(t, start(t)) }

@@ -68,3 +68,5 @@ func TestRegistry3UpstreamDownAndBack(t *testing.T) {
 	st, up := startUpstream(t)
 	harness.UpstreamDownAndBack(t, st, up)
 }
+
+func TestRegistry3RefusesForgedTokens(t *testing.T) { harness.ForgedTokensAreRefused(t, start(t)) }
