@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/regauth/regauth/acl"
+	"github.com/regauth/regauth/audit"
 	"github.com/regauth/regauth/auth"
 	"github.com/regauth/regauth/certs"
 	"github.com/regauth/regauth/config"
 	"github.com/regauth/regauth/internal/atomicfile"
+	"github.com/regauth/regauth/metrics"
 	"github.com/regauth/regauth/registry/embedded"
 	"github.com/regauth/regauth/registry/upstream"
 	"github.com/regauth/regauth/server"
@@ -38,6 +40,9 @@ type App struct {
 	DevCAFile     string         // set when a development certificate is served
 	AdminPassword auth.Password  // set only on the start that created the admin user
 	Watcher       *watch.Watcher // reloads users, groups, ACL, certificate and token key
+	Metrics       *metrics.Metrics
+	Audit         audit.Logger
+	closers       []func() error
 	handler       http.Handler
 	logger        *slog.Logger
 }
@@ -46,6 +51,12 @@ type App struct {
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
 	a := &App{Config: cfg, logger: logger}
 	var err error
+	if err := a.openAudit(); err != nil {
+		return nil, err
+	}
+	if cfg.Metrics.Enabled {
+		a.Metrics = metrics.New()
+	}
 	if a.AdminPassword, err = firstStart(cfg, logger); err != nil {
 		return nil, err
 	}
@@ -59,7 +70,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	if cacheTTL == 0 {
 		cacheTTL = -1 // disabled
 	}
-	a.Users, err = auth.NewStore(auth.StoreOptions{HtpasswdPath: cfg.Auth.Htpasswd, GroupsPath: cfg.Auth.Groups, Logger: logger, CacheTTL: cacheTTL})
+	a.Users, err = auth.NewStore(auth.StoreOptions{
+		HtpasswdPath: cfg.Auth.Htpasswd, GroupsPath: cfg.Auth.Groups, Logger: logger,
+		CacheTTL: cacheTTL, OnVerify: a.Metrics.PasswordVerification,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +103,13 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	srv, err := server.New(server.Options{
 		Logger: logger, Authenticator: a.Users, Directory: a.Users, Authorizer: a.ACL,
 		Issuer: a.Issuer, Keys: keys, Registry: registry, Limiter: limiter,
-		Readiness: a.readiness(registry),
+		Readiness: a.readiness(registry), Audit: a.Audit, Metrics: a.Metrics,
 	})
 	if err != nil {
 		return nil, err
 	}
 	a.Watcher = watch.New(logger, a.reloadTargets()...)
+	a.Watcher.OnReload = a.onReload
 	a.handler = srv.Handler()
 	return a, nil
 }
@@ -184,7 +199,7 @@ func loadBundle(c *config.Config) (*certs.Bundle, string, error) {
 func (a *App) registry(ctx context.Context) (http.Handler, error) {
 	cfg := a.Config
 	if cfg.Registry.Upstream != "" {
-		return upstream.New(upstream.Options{URL: cfg.Registry.Upstream, Logger: a.logger})
+		return upstream.New(upstream.Options{URL: cfg.Registry.Upstream, Logger: a.logger, OnError: a.Metrics.UpstreamError})
 	}
 	secret, err := a.httpSecret()
 	if err != nil {
@@ -254,8 +269,20 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	a.logger.Info("shutting down", "grace", grace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err := srv.Shutdown(shutdownCtx)
+	a.Close()
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// Close flushes and closes what New opened (the audit file).
+func (a *App) Close() {
+	for _, c := range a.closers {
+		if err := c(); err != nil {
+			a.logger.Warn("close", "err", err)
+		}
+	}
+	a.closers = nil
 }

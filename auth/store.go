@@ -23,6 +23,8 @@ type StoreOptions struct {
 	// MaxConcurrentHashes bounds password hashing running at once (0: the number of CPUs).
 	MaxConcurrentHashes int
 	Now                 func() time.Time // defaults to time.Now
+	// OnVerify, when set, is told of every password check: from the cache or by hashing.
+	OnVerify func(cacheHit bool)
 }
 
 // CacheStats counts credential cache hits and misses since start.
@@ -120,6 +122,7 @@ func (s *Store) Authenticate(ctx context.Context, username string, password Pass
 	if s.cache != nil && known {
 		key = s.cache.key(username, password)
 		if s.cache.valid(key, username, fingerprint) {
+			s.verified(true)
 			return Identity{Name: username, Groups: snap.groups.Of(username)}, nil
 		}
 	}
@@ -128,6 +131,7 @@ func (s *Store) Authenticate(ctx context.Context, username string, password Pass
 	}
 	ok := snap.users.Verify(username, password)
 	s.slots.release()
+	s.verified(false)
 	if !ok {
 		return Identity{}, ErrInvalidCredentials
 	}
@@ -135,6 +139,12 @@ func (s *Store) Authenticate(ctx context.Context, username string, password Pass
 		s.cache.remember(key, username, fingerprint)
 	}
 	return Identity{Name: username, Groups: snap.groups.Of(username)}, nil
+}
+
+func (s *Store) verified(cacheHit bool) {
+	if s.opts.OnVerify != nil {
+		s.opts.OnVerify(cacheHit)
+	}
 }
 
 // CacheStats reports how often the credential cache spared a password hash.

@@ -19,6 +19,18 @@ type Config struct {
 	TLS       TLSConfig      `mapstructure:"tls"`
 	Registry  RegistryConfig `mapstructure:"registry"`
 	Lockout   LockoutConfig  `mapstructure:"lockout"`
+	Audit     AuditConfig    `mapstructure:"audit"`
+	Metrics   MetricsConfig  `mapstructure:"metrics"`
+}
+
+// AuditConfig says where audit events (tokens issued, refused logins, reloads, deletes) go.
+type AuditConfig struct {
+	Output string `mapstructure:"output"` // "stdout", a file path (appended, 0600), or "off"
+}
+
+// MetricsConfig controls the Prometheus endpoint /metrics on the front's port.
+type MetricsConfig struct {
+	Enabled bool `mapstructure:"enabled"`
 }
 
 // LockoutConfig slows down and then locks repeated failed logins per (user, client IP) and
@@ -100,6 +112,8 @@ func Default() Config {
 		DataDir: "regauth-data",
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Auth:    AuthConfig{CacheTTL: 5 * time.Minute},
+		Audit:   AuditConfig{Output: "stdout"},
+		Metrics: MetricsConfig{Enabled: true},
 		Lockout: LockoutConfig{
 			Enabled: true, UserIPThreshold: 5, IPThreshold: 50,
 			Window: 30 * time.Minute, BaseDelay: time.Second, MaxDelay: 15 * time.Minute,

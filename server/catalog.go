@@ -100,7 +100,7 @@ func (cf *catalogFilter) caller(c *gin.Context) (auth.Identity, bool) {
 		}
 		if !cf.mayList(c, id) {
 			// Let the registry refuse: forward with the (empty) token the caller would get.
-			issued, _, ok := cf.tokens.mint(c, id, nil)
+			issued, _, ok := cf.tokens.mint(c, id, nil, "front", "")
 			if ok {
 				c.Request.Header.Set("Authorization", "Bearer "+issued.Token)
 				cf.registry.ServeHTTP(c.Writer, c.Request)
@@ -129,7 +129,8 @@ func (cf *catalogFilter) caller(c *gin.Context) (auth.Identity, bool) {
 }
 
 func (cf *catalogFilter) mayList(c *gin.Context, id auth.Identity) bool {
-	return grantsCatalog(cf.tokens.decide(c, id, []tokens.Scope{{Type: "registry", Name: "catalog", Actions: []string{"*"}}}))
+	access, _ := cf.tokens.decide(c, id, []tokens.Scope{{Type: "registry", Name: "catalog", Actions: []string{"*"}}})
+	return grantsCatalog(access)
 }
 
 func grantsCatalog(access []tokens.ResourceActions) bool {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/regauth/regauth/audit"
 	"github.com/regauth/regauth/auth"
 )
 
@@ -24,18 +25,45 @@ func (f *front) serve(c *gin.Context) {
 		f.catalog.serve(c)
 		return
 	}
+	var user string
 	if isBasic(c.GetHeader("Authorization")) {
 		id, ok := f.basicIdentity(c)
 		if !ok {
 			return
 		}
-		issued, _, ok := f.tokens.mint(c, id, requiredScopes(c.Request))
+		user = id.Name
+		issued, _, ok := f.tokens.mint(c, id, requiredScopes(c.Request), "front", "")
 		if !ok {
 			return
 		}
 		c.Request.Header.Set("Authorization", "Bearer "+issued.Token)
 	}
 	f.registry.ServeHTTP(c.Writer, c.Request)
+	if c.Request.Method == http.MethodDelete {
+		f.auditDelete(c, user)
+	}
+}
+
+// auditDelete records a delete and its outcome. For a Bearer request the user is the
+// token's subject (a token that does not verify was refused by the registry anyway).
+func (f *front) auditDelete(c *gin.Context, user string) {
+	if h := c.GetHeader("Authorization"); user == "" && len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		if claims, err := f.tokens.opts.Issuer.VerifyAccess(h[7:]); err == nil {
+			user = claims.Subject
+		}
+	}
+	status := c.Writer.Status()
+	f.tokens.opts.Audit.Log(audit.Event{
+		Kind: audit.KindDelete, User: user, ClientIP: c.ClientIP(), Target: truncate(c.Request.URL.Path),
+		OK: audit.Bool(status < 300), Error: deleteError(status),
+	})
+}
+
+func deleteError(status int) string {
+	if status < 300 {
+		return ""
+	}
+	return http.StatusText(status)
 }
 
 // basicIdentity authenticates a Basic request to /v2/. On failure the 401 carries both

@@ -10,8 +10,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/regauth/regauth/acl"
+	"github.com/regauth/regauth/audit"
 	"github.com/regauth/regauth/auth"
 	"github.com/regauth/regauth/lockout"
+	"github.com/regauth/regauth/metrics"
 	"github.com/regauth/regauth/tokens"
 )
 
@@ -27,6 +29,8 @@ type Options struct {
 	Registry      http.Handler
 	Limiter       *lockout.Limiter // optional: slows and locks repeated failed logins
 	Readiness     Readiness        // optional: the checks behind /readyz
+	Audit         audit.Logger     // optional: who got what, refused logins, deletes
+	Metrics       *metrics.Metrics // optional: Prometheus series, served at /metrics
 	// RequestTimeout bounds reading a request and writing its answer everywhere but /v2/
 	// (0: 30s to read, twice that to answer).
 	RequestTimeout time.Duration
@@ -62,6 +66,9 @@ func New(opts Options) (*Server, error) {
 	if opts.BasicRealm == "" {
 		opts.BasicRealm = "regauth"
 	}
+	if opts.Audit == nil {
+		opts.Audit = audit.Discard()
+	}
 	s := &Server{opts: opts, engine: gin.New()}
 	s.engine.HandleMethodNotAllowed = true
 	// Client addresses feed ip rules: never trust X-Forwarded-For from anybody by default.
@@ -84,8 +91,12 @@ func New(opts Options) (*Server, error) {
 	s.engine.GET("/auth/jwks.json", s.jwks)
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	s.engine.GET("/readyz", s.readyz)
+	if opts.Metrics != nil {
+		s.engine.GET("/metrics", gin.WrapH(opts.Metrics.Handler()))
+	}
 	if opts.Registry != nil {
-		f := &front{tokens: ts, registry: opts.Registry, catalog: &catalogFilter{tokens: ts, registry: opts.Registry}}
+		registry := opts.Metrics.InstrumentProxy(opts.Registry)
+		f := &front{tokens: ts, registry: registry, catalog: &catalogFilter{tokens: ts, registry: registry}}
 		s.engine.Any("/v2/*path", f.serve)
 		s.engine.Any("/v2", f.serve)
 	}

@@ -11,8 +11,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/regauth/regauth/acl"
+	"github.com/regauth/regauth/audit"
 	"github.com/regauth/regauth/auth"
 	"github.com/regauth/regauth/lockout"
+	"github.com/regauth/regauth/metrics"
 	"github.com/regauth/regauth/tokens"
 )
 
@@ -139,13 +141,22 @@ func (ts *tokenService) authenticate(c *gin.Context, user string, pass auth.Pass
 		}
 		if wait > 0 {
 			ts.opts.Logger.Info("login locked out", "user", truncate(user), "client", c.ClientIP(), "retry_after", wait)
+			ts.opts.Audit.Log(audit.Event{Kind: audit.KindLockout, User: truncate(user), ClientIP: c.ClientIP()})
+			ts.opts.Metrics.Lockout()
+			ts.opts.Metrics.TokenDenied(metrics.DeniedLockedOut)
 			c.Header("Retry-After", strconv.Itoa(lockout.RetryAfterSeconds(wait)))
 			writeError(c, http.StatusTooManyRequests, "temporarily_unavailable", "TOOMANYREQUESTS",
 				fmt.Sprintf("too many failed logins: try again in %d seconds", lockout.RetryAfterSeconds(wait)))
 			return auth.Identity{}, false
 		}
 	}
+	start := time.Now()
 	id, err := ts.opts.Authenticator.Authenticate(ctx, user, pass)
+	result := metrics.AuthOK
+	if err != nil {
+		result = metrics.AuthFail
+	}
+	ts.opts.Metrics.ObserveAuthentication(time.Since(start), result)
 	if l := ts.opts.Limiter; l != nil && (err == nil || errors.Is(err, auth.ErrInvalidCredentials)) {
 		record := l.Success
 		if err != nil {
@@ -160,6 +171,8 @@ func (ts *tokenService) authenticate(c *gin.Context, user string, pass auth.Pass
 		return id, true
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		ts.opts.Logger.Info("login refused", "user", truncate(user), "client", c.ClientIP())
+		ts.opts.Audit.Log(audit.Event{Kind: audit.KindLoginRefused, User: truncate(user), ClientIP: c.ClientIP(), Error: "bad credentials"})
+		ts.opts.Metrics.TokenDenied(metrics.DeniedBadCredentials)
 		ts.unauthorized(c, auth.ErrInvalidCredentials.Error())
 	default:
 		ts.opts.Logger.Error("authenticate", "user", truncate(user), "err", err)
@@ -178,16 +191,19 @@ func (ts *tokenService) refresh(c *gin.Context, raw, username string) (auth.Iden
 	claims, err := ts.opts.Issuer.VerifyRefresh(raw)
 	if err != nil {
 		ts.opts.Logger.Info("refresh token refused", "client", c.ClientIP(), "reason", err)
+		ts.refreshRefused(c, "", "invalid or expired refresh token")
 		ts.unauthorized(c, "invalid or expired refresh token: log in again")
 		return auth.Identity{}, false
 	}
 	if username != "" && username != claims.Subject {
+		ts.refreshRefused(c, claims.Subject, "refresh token of another user")
 		ts.unauthorized(c, "refresh token belongs to another user")
 		return auth.Identity{}, false
 	}
 	id, fingerprint, ok := ts.opts.Directory.Lookup(claims.Subject)
 	if !ok || fingerprint != claims.Fingerprint {
 		ts.opts.Logger.Info("refresh token revoked", "user", claims.Subject, "client", c.ClientIP(), "user_exists", ok)
+		ts.refreshRefused(c, claims.Subject, "refresh token revoked")
 		ts.unauthorized(c, "refresh token revoked (password changed or user removed): log in again")
 		return auth.Identity{}, false
 	}
@@ -195,7 +211,7 @@ func (ts *tokenService) refresh(c *gin.Context, raw, username string) (auth.Iden
 }
 
 func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
-	issued, access, ok := ts.mint(c, req.identity, req.scopes)
+	issued, access, ok := ts.mint(c, req.identity, req.scopes, req.grant, req.clientID)
 	if !ok {
 		return
 	}
@@ -231,22 +247,31 @@ func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
 
 // mint decides every scope and signs a token with what was granted. On failure it has
 // already written the error response.
-func (ts *tokenService) mint(c *gin.Context, id auth.Identity, scopes []tokens.Scope) (tokens.Issued, []tokens.ResourceActions, bool) {
-	access := ts.decide(c, id, scopes)
+// grant names how the caller proved who it is, for the audit log and metrics.
+func (ts *tokenService) mint(c *gin.Context, id auth.Identity, scopes []tokens.Scope, grant, clientID string) (tokens.Issued, []tokens.ResourceActions, bool) {
+	access, rules := ts.decide(c, id, scopes)
 	issued, err := ts.opts.Issuer.IssueAccess(id.Name, access)
 	if err != nil {
 		ts.opts.Logger.Error("issue token", "err", err)
 		writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot issue a token")
 		return tokens.Issued{}, nil, false
 	}
+	requested := make([]string, 0, len(scopes))
+	for _, s := range scopes {
+		requested = append(requested, s.String())
+	}
+	ts.opts.Audit.Log(audit.Event{
+		Kind: audit.KindToken, User: id.Name, ClientIP: c.ClientIP(), ClientID: truncate(clientID),
+		Grant: grant, Requested: requested, Granted: accessSummary(access), Rules: rules,
+	})
+	ts.opts.Metrics.TokenIssued(grant)
 	return issued, access, true
 }
 
 // decide asks the ACL about every scope and keeps what was granted. Being refused some or all
 // of it is not an error: the registry answers insufficient_scope with the reduced token.
-func (ts *tokenService) decide(c *gin.Context, id auth.Identity, scopes []tokens.Scope) []tokens.ResourceActions {
+func (ts *tokenService) decide(c *gin.Context, id auth.Identity, scopes []tokens.Scope) (access []tokens.ResourceActions, rules []string) {
 	ip, _ := netip.ParseAddr(c.ClientIP())
-	var access []tokens.ResourceActions
 	for _, s := range scopes {
 		d := ts.opts.Authorizer.Authorize(acl.Request{
 			Account: id.Name,
@@ -258,11 +283,17 @@ func (ts *tokenService) decide(c *gin.Context, id auth.Identity, scopes []tokens
 			Actions: s.Actions,
 		})
 		ts.opts.Logger.Debug("access decision", "user", id.Name, "scope", s.String(), "granted", d.Granted, "rule", d.String())
+		rules = append(rules, s.String()+": "+d.String())
 		if len(d.Granted) > 0 {
 			access = append(access, tokens.ResourceActions{Type: s.Type, Class: s.Class, Name: s.Name, Actions: d.Granted})
 		}
 	}
-	return access
+	return access, rules
+}
+
+func (ts *tokenService) refreshRefused(c *gin.Context, user, why string) {
+	ts.opts.Audit.Log(audit.Event{Kind: audit.KindLoginRefused, User: user, ClientIP: c.ClientIP(), Grant: "refresh_token", Error: why})
+	ts.opts.Metrics.TokenDenied(metrics.DeniedInvalidRefresh)
 }
 
 // unauthorized answers every 401, refused refresh tokens included: a 401 must carry a

@@ -46,3 +46,9 @@ type exitError struct {
 
 func (e exitError) Error() string { return e.err.Error() }
 func (e exitError) Unwrap() error { return e.err }
+
+// denied marks err as a refusal or a missing thing (exit 1).
+func denied(err error) error { return exitError{exitDenied, err} }
+
+// usage marks err as a bad command line or configuration (exit 2).
+func usage(err error) error { return exitError{exitUsage, err} }

@@ -24,7 +24,8 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringP("config", "c", "", "configuration file (YAML); also REGAUTH_CONFIG")
-	root.AddCommand(newServeCommand())
+	root.AddCommand(newServeCommand(), newUserCommand(), newGroupCommand(), newCertCommand(),
+		newKeysCommand(), newACLCommand(), newTokenCommand())
 	root.AddCommand(newRegistryConfigCommand())
 	return root
 }

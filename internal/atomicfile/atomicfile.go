@@ -10,7 +10,12 @@ import (
 
 // Write replaces path with data: it writes a temporary file in the same directory, syncs it,
 // gives it perm and renames it over path. On any error the old file is left untouched.
-func Write(path string, data []byte, perm os.FileMode) (err error) {
+func Write(path string, data []byte, perm os.FileMode) error {
+	return write(path, data, perm, nil)
+}
+
+// write is Write with a hook that may adjust the temporary file before it replaces path.
+func write(path string, data []byte, perm os.FileMode, prepare func(*os.File)) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -22,6 +27,9 @@ func Write(path string, data []byte, perm os.FileMode) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	if prepare != nil {
+		prepare(tmp)
+	}
 	if err = tmp.Chmod(perm); err != nil {
 		return fmt.Errorf("write %q: %w", path, err)
 	}

@@ -22,6 +22,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Transport overrides the tuned default, e.g. to trust a private CA for an https upstream.
 	Transport http.RoundTripper
+	// OnError, when set, is called for every request the upstream could not answer.
+	OnError func()
 }
 
 // New returns the proxy handler.
@@ -53,6 +55,9 @@ func New(opts Options) (http.Handler, error) {
 				return // the client went away; nobody is listening for an answer
 			}
 			logger.Warn("registry upstream unavailable", "upstream", target.Host, "method", r.Method, "path", r.URL.Path, "err", err)
+			if opts.OnError != nil {
+				opts.OnError()
+			}
 			writeUnavailable(w)
 		},
 	}, nil
