@@ -1,0 +1,74 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/regauth/regauth/audit"
+	"github.com/regauth/regauth/metrics"
+	"github.com/regauth/regauth/server"
+)
+
+func TestEveryTokenAndRefusalIsAuditedAndCounted(t *testing.T) {
+	var buf bytes.Buffer
+	trail := audit.NewJSONLogger(&buf)
+	m := metrics.New()
+	f := newFixture(t, func(o *server.Options) { o.Audit, o.Metrics = trail, m })
+
+	ok := f.get(f.basicFor("alice"), params("service", testService, "scope", "repository:team/app:pull,push"))
+	if ok.Code != http.StatusOK {
+		t.Fatalf("token request = %d", ok.Code)
+	}
+	var issued struct{ Token string }
+	_ = json.Unmarshal(ok.Body.Bytes(), &issued)
+	if bad := f.get(basic("alice", "wrong-password"), params("service", testService)); bad.Code != http.StatusUnauthorized {
+		t.Fatalf("bad login = %d", bad.Code)
+	}
+	if err := trail.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	var events []audit.Event
+	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var e audit.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		events = append(events, e)
+	}
+	if len(events) != 2 {
+		t.Fatalf("audit has %d events, want 2:\n%s", len(events), buf.String())
+	}
+	tok, refused := events[0], events[1]
+	if tok.Kind != audit.KindToken || tok.User != "alice" || tok.Grant != "basic" || tok.ClientIP == "" ||
+		len(tok.Requested) != 1 || len(tok.Rules) != 1 || !strings.Contains(tok.Rules[0], "acl.yaml:") {
+		t.Errorf("token event = %+v, want user, grant, client, requested scope and the deciding rule", tok)
+	}
+	if refused.Kind != audit.KindLoginRefused || refused.User != "alice" {
+		t.Errorf("refusal event = %+v", refused)
+	}
+	for _, secret := range []string{testPasswords["alice"], "wrong-password", issued.Token} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("the audit log contains a secret (%.12s...)", secret)
+		}
+	}
+
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
+	for _, series := range []string{
+		`regauth_tokens_issued_total{grant="basic"} 1`,
+		`regauth_tokens_denied_total{reason="bad_credentials"} 1`,
+		`regauth_authentication_seconds_count{result="ok"} 1`,
+		`regauth_authentication_seconds_count{result="fail"} 1`,
+	} {
+		if !strings.Contains(string(body), series) {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
+}
