@@ -9,18 +9,20 @@ import (
 // Config is everything regauth reads at start. Paths left empty are derived from DataDir by
 // Resolve; relative paths are relative to the working directory.
 type Config struct {
-	Listen    string         `mapstructure:"listen"`     // TLS front, host:port
-	PublicURL string         `mapstructure:"public_url"` // how clients reach the front; the token realm is PublicURL+"/auth"
-	DataDir   string         `mapstructure:"data_dir"`   // generated keys, certificates, users, registry storage
-	Log       LogConfig      `mapstructure:"log"`
-	Token     TokenConfig    `mapstructure:"token"`
-	Auth      AuthConfig     `mapstructure:"auth"`
-	ACL       ACLConfig      `mapstructure:"acl"`
-	TLS       TLSConfig      `mapstructure:"tls"`
-	Registry  RegistryConfig `mapstructure:"registry"`
-	Lockout   LockoutConfig  `mapstructure:"lockout"`
-	Audit     AuditConfig    `mapstructure:"audit"`
-	Metrics   MetricsConfig  `mapstructure:"metrics"`
+	Listen    string `mapstructure:"listen"`     // TLS front, host:port
+	PublicURL string `mapstructure:"public_url"` // how clients reach the front; the token realm is PublicURL+"/auth"
+	DataDir   string `mapstructure:"data_dir"`   // generated keys, certificates, users, registry storage
+	// ShutdownGrace is how long requests and uploads in flight may run after SIGTERM/SIGINT.
+	ShutdownGrace time.Duration  `mapstructure:"shutdown_grace"`
+	Log           LogConfig      `mapstructure:"log"`
+	Token         TokenConfig    `mapstructure:"token"`
+	Auth          AuthConfig     `mapstructure:"auth"`
+	ACL           ACLConfig      `mapstructure:"acl"`
+	TLS           TLSConfig      `mapstructure:"tls"`
+	Registry      RegistryConfig `mapstructure:"registry"`
+	Lockout       LockoutConfig  `mapstructure:"lockout"`
+	Audit         AuditConfig    `mapstructure:"audit"`
+	Metrics       MetricsConfig  `mapstructure:"metrics"`
 }
 
 // AuditConfig says where audit events (tokens issued, refused logins, reloads, deletes) go.
@@ -108,12 +110,13 @@ func (s Secret) Reveal() string { return string(s) }
 // Default is the configuration before any file, environment or flag.
 func Default() Config {
 	return Config{
-		Listen:  ":5043",
-		DataDir: "regauth-data",
-		Log:     LogConfig{Level: "info", Format: "text"},
-		Auth:    AuthConfig{CacheTTL: 5 * time.Minute},
-		Audit:   AuditConfig{Output: "stdout"},
-		Metrics: MetricsConfig{Enabled: true},
+		Listen:        ":5043",
+		ShutdownGrace: 30 * time.Second,
+		DataDir:       "regauth-data",
+		Log:           LogConfig{Level: "info", Format: "text"},
+		Auth:          AuthConfig{CacheTTL: 5 * time.Minute},
+		Audit:         AuditConfig{Output: "stdout"},
+		Metrics:       MetricsConfig{Enabled: true},
 		Lockout: LockoutConfig{
 			Enabled: true, UserIPThreshold: 5, IPThreshold: 50,
 			Window: 30 * time.Minute, BaseDelay: time.Second, MaxDelay: 15 * time.Minute,

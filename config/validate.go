@@ -23,6 +23,7 @@ func (c *Config) Validate() error {
 	check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && (u.Path == "" || u.Path == "/"),
 		"public_url: %q is not an https://host[:port] address", c.PublicURL)
 	check(c.DataDir != "", "data_dir: empty")
+	check(c.ShutdownGrace >= 0, "shutdown_grace: negative")
 	check(c.Audit.Output != "", "audit.output: empty (use stdout, off or a file path)")
 	check(oneOf(c.Log.Level, "debug", "info", "warn", "error"), "log.level: %q is not debug, info, warn or error", c.Log.Level)
 	check(oneOf(c.Log.Format, "text", "json"), "log.format: %q is not text or json", c.Log.Format)

@@ -8,7 +8,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,7 +15,6 @@ import (
 )
 
 func newServeCommand() *cobra.Command {
-	var grace time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the token service, the TLS front and the registry on one port",
@@ -29,7 +27,7 @@ and kept in regauth-data/admin-password), a group file and an example ACL, and
 embeds the registry with its storage in regauth-data/registry.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd, map[string]string{"listen": "listen", "data-dir": "data_dir", "public-url": "public_url", "log-level": "log.level"})
+			cfg, err := loadConfig(cmd, map[string]string{"listen": "listen", "data-dir": "data_dir", "public-url": "public_url", "log-level": "log.level", "shutdown-grace": "shutdown_grace"})
 			if err != nil {
 				return err
 			}
@@ -63,7 +61,7 @@ embeds the registry with its storage in regauth-data/registry.`,
 					a.Watcher.ReloadAll()
 				}
 			}()
-			return a.Serve(cmd.Context(), ln, grace)
+			return a.Serve(cmd.Context(), ln, cfg.ShutdownGrace)
 		},
 	}
 	f := cmd.Flags()
@@ -71,7 +69,7 @@ embeds the registry with its storage in regauth-data/registry.`,
 	f.String("data-dir", "", "directory for keys, certificates, users and registry storage (default ./regauth-data)")
 	f.String("public-url", "", "URL clients use to reach the front (default https://localhost:<port>)")
 	f.String("log-level", "", "debug, info, warn or error")
-	f.DurationVar(&grace, "shutdown-grace", 30*time.Second, "how long in-flight requests may run on shutdown")
+	f.Duration("shutdown-grace", 0, "how long requests and uploads in flight may run after SIGTERM (default 30s)")
 	return cmd
 }
 

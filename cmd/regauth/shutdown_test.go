@@ -1,0 +1,144 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSIGTERMLetsAnUploadInFlightFinishThenExitsZero runs the real binary: a slow upload is
+// in flight when SIGTERM arrives; it must complete, and the process must then exit 0.
+func TestSIGTERMLetsAnUploadInFlightFinishThenExitsZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "regauth")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	data := filepath.Join(dir, "data")
+	cfgPath := filepath.Join(dir, "regauth.yaml")
+	cfg := fmt.Sprintf("listen: %s\ndata_dir: %s\nshutdown_grace: 20s\naudit:\n  output: \"off\"\nlog:\n  level: warn\n", addr, data)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	base := "https://" + addr
+	var client *http.Client
+	for i := 0; ; i++ {
+		if caPEM, err := os.ReadFile(filepath.Join(data, "tls", "ca.crt")); err == nil {
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(caPEM)
+			client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+			if resp, err := client.Get(base + "/healthz"); err == nil {
+				resp.Body.Close()
+				break
+			}
+		}
+		if i == 300 {
+			t.Fatal("regauth did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pw, err := os.ReadFile(filepath.Join(data, "admin-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{"service": {"registry"}, "scope": {"repository:shutdown/app:pull,push"}}
+	req, _ := http.NewRequest(http.MethodGet, base+"/auth?"+q.Encode(), nil)
+	req.SetBasicAuth("admin", strings.TrimSpace(string(pw)))
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct{ Token string }
+	_ = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+
+	req, _ = http.NewRequest(http.MethodPost, base+"/v2/shutdown/app/blobs/uploads/", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	resp, err = client.Do(req)
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("start upload: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	location := resp.Header.Get("Location")
+	if strings.HasPrefix(location, "/") {
+		location = base + location
+	}
+
+	body, w := io.Pipe()
+	req, _ = http.NewRequest(http.MethodPatch, location, body)
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	req.Header.Set("Content-Type", "application/octet-stream")
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Errorf("upload in flight during shutdown: %v", err)
+			done <- nil
+			return
+		}
+		done <- resp
+	}()
+	chunk := make([]byte, 1<<20)
+	if _, err := w.Write(chunk); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for range 8 { // keep the upload going for about 2 s after SIGTERM
+		time.Sleep(250 * time.Millisecond)
+		if _, err := w.Write(chunk); err != nil {
+			t.Fatalf("the upload was cut after SIGTERM: %v", err)
+		}
+	}
+	w.Close()
+	resp = <-done
+	if resp == nil {
+		t.FailNow()
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("upload finished with %d, want 202", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Range"); got != fmt.Sprintf("0-%d", 9<<20-1) {
+		t.Errorf("registry holds Range %q, want all 9 MiB", got)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("regauth exited with %v after SIGTERM, want status 0", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("regauth did not exit after the upload finished")
+	}
+}
