@@ -202,7 +202,8 @@ func needDocker(t testing.TB) *dockerDaemon {
 		missingPeer(t, "docker", env.dockerMissing)
 	}
 	if env.certsDErr != nil {
-		t.Fatalf("trust regauth's CA for docker: %v", env.certsDErr)
+		// Not fatal: dockerd skips certs.d for a loopback registry anyway (see trustCertsD).
+		t.Logf("warning: could not put regauth's CA in docker's certs.d: %v", env.certsDErr)
 	}
 	t.Logf("client: docker %s", env.docker.version)
 	return env.docker

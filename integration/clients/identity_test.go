@@ -26,11 +26,11 @@ func TestDockerLoginStoresAnIdentityTokenNotThePassword(t *testing.T) {
 		}
 	})
 	reg.showLogOnFailure(t)
-	untrust, err := trustCertsD(reg.Host, reg.CAFile)
-	if err != nil {
-		t.Fatal(err)
+	if untrust, err := trustCertsD(reg.Host, reg.CAFile); err != nil {
+		t.Logf("warning: could not put regauth's CA in docker's certs.d: %v", err)
+	} else {
+		t.Cleanup(untrust)
 	}
-	t.Cleanup(untrust)
 
 	docker := d.newCLI(t)
 	ref := reg.Host + "/identity/hello:v1"

@@ -38,7 +38,7 @@ func testMain(m *testing.M) int {
 	start := time.Now()
 	if err := setUp(); err != nil {
 		fmt.Fprintln(os.Stderr, "clients: set-up failed:", err)
-		tearDown()
+		_ = tearDown()
 		return 1
 	}
 	fmt.Printf("clients: set up in %v: regauth at %s, docker: %s\n", time.Since(start).Round(time.Millisecond), env.reg.URL, dockerSummary())
