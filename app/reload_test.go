@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/regauth/regauth/auth"
 	"github.com/regauth/regauth/certs"
+	"github.com/regauth/regauth/tokens"
 )
 
 // replace writes path the way editors and config-management tools do: a new file renamed over it.
@@ -256,4 +258,65 @@ func readyz(t *testing.T, client *http.Client, base string) (int, string) {
 	var b strings.Builder
 	_, _ = io.Copy(&b, resp.Body)
 	return resp.StatusCode, b.String()
+}
+
+func TestARotatedTokenKeySignsAtOnceAndTheOldOneStaysTrusted(t *testing.T) {
+	cfg, ln := testConfig(t, t.TempDir())
+	a, err := New(context.Background(), cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, a, ln)
+	old := a.Keys.Current()
+	oldToken, err := a.Issuer.IssueAccess("admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := tokens.RotateSigningKey(cfg.TokenDir(), "ES256", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Keys.Current().KeyID != rotated.KeyID {
+		if time.Now().After(deadline) {
+			t.Fatal("the rotated key was not picked up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := client.Get("https://" + ln.Addr().String() + "/auth/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set tokens.JWKS
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.Kid)
+	}
+	if !slices.Contains(kids, rotated.KeyID) || !slices.Contains(kids, old.KeyID) {
+		t.Fatalf("JWKS kids = %v, want the new %s and the old %s", kids, rotated.KeyID, old.KeyID)
+	}
+	newToken, err := a.Issuer.IssueAccess("admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(headerOf(t, newToken.Token), rotated.KeyID) {
+		t.Error("a new token is not signed with the rotated key")
+	}
+	if _, err := a.Issuer.VerifyAccess(oldToken.Token); err != nil {
+		t.Errorf("a token signed before the rotation no longer verifies: %v", err)
+	}
+}
+
+func headerOf(t *testing.T, token string) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

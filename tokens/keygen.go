@@ -63,8 +63,7 @@ func EnsureKeys(dir, algorithm string, now time.Time) (*Generated, error) {
 	}
 	g.Created = created
 
-	keyPath, certPath := filepath.Join(dir, SigningKeyFile), filepath.Join(dir, SigningCertFile)
-	kp, err := LoadKeyPair(keyPath, certPath)
+	kp, err := LoadKeyPair(filepath.Join(dir, SigningKeyFile), filepath.Join(dir, SigningCertFile))
 	switch {
 	case err == nil && !created && kp.Root.Equal(root) && now.Add(renewBefore).Before(kp.Chain[0].NotAfter):
 		g.KeyPair = kp
@@ -72,6 +71,41 @@ func EnsureKeys(dir, algorithm string, now time.Time) (*Generated, error) {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, err
 	}
+	g.KeyPair, err = newSigningKey(dir, algorithm, rootKey, root, now)
+	g.Created = true
+	return g, err
+}
+
+// RotateSigningKey replaces the signing key under dir with a new one signed by the same root,
+// so the registry's rootcertbundle stays valid. A running regauth picks the new key up from
+// the files; tokens signed by the old key stay valid until they expire.
+func RotateSigningKey(dir, algorithm string, now time.Time) (*KeyPair, error) {
+	if algorithm == "" {
+		algorithm = "ES256"
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, rootKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("rotate token key: no root key (run keys init first): %w", err)
+	}
+	rootKey, err := ParsePrivateKeyPEM(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("rotate token key: %w", err)
+	}
+	certData, err := os.ReadFile(filepath.Join(dir, RootCertFile))
+	if err != nil {
+		return nil, fmt.Errorf("rotate token key: %w", err)
+	}
+	roots, err := parseCertificatesPEM(certData)
+	if err != nil {
+		return nil, fmt.Errorf("rotate token key: root certificate: %w", err)
+	}
+	return newSigningKey(dir, algorithm, rootKey, roots[0], now)
+}
+
+// newSigningKey writes a fresh signing key and its certificate (followed by the root). The
+// key is written first: a reader that sees the new key with the old certificate refuses the
+// mismatched pair and keeps what it has until the certificate follows.
+func newSigningKey(dir, algorithm string, rootKey crypto.Signer, root *x509.Certificate, now time.Time) (*KeyPair, error) {
 	signer, err := newKey(algorithm)
 	if err != nil {
 		return nil, err
@@ -80,15 +114,13 @@ func EnsureKeys(dir, algorithm string, now time.Time) (*Generated, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create token signing certificate: %w", err)
 	}
-	if err := writeKey(keyPath, signer); err != nil {
+	if err := writeKey(filepath.Join(dir, SigningKeyFile), signer); err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(certPath, append(certPEM(cert), certPEM(root)...), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, SigningCertFile), append(certPEM(cert), certPEM(root)...), 0o644); err != nil {
 		return nil, err
 	}
-	g.KeyPair, err = NewKeyPair(signer, []*x509.Certificate{cert}, root)
-	g.Created = true
-	return g, err
+	return NewKeyPair(signer, []*x509.Certificate{cert}, root)
 }
 
 func ensureRoot(dir, algorithm string, now time.Time) (crypto.Signer, *x509.Certificate, bool, error) {

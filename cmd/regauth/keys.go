@@ -16,9 +16,41 @@ func newKeysCommand() *cobra.Command {
 		Use:   "keys",
 		Short: "Manage the token signing key",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return usage(errors.New("missing subcommand: init")) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usage(errors.New("missing subcommand: init or rotate"))
+		},
 	}
-	cmd.AddCommand(newKeysInitCommand())
+	cmd.AddCommand(newKeysInitCommand(), newKeysRotateCommand())
+	return cmd
+}
+
+func newKeysRotateCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rotate",
+		Short: "Replace the token signing key with a new one from the same root",
+		Long: `Write a new signing key under <data_dir>/token, signed by the existing root, so the
+registry's rootcertbundle needs no change. A running regauth signs with the new key as soon
+as it sees the files; the old key stays in the JWKS until the tokens it signed expire, and
+refresh tokens it signed keep working.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd, map[string]string{"algorithm": "token.algorithm"})
+			if err != nil {
+				return usage(err)
+			}
+			if cfg.Token.Key != "" {
+				return usage(fmt.Errorf("token.key is configured (%s): rotate it by replacing that file", cfg.Token.Key))
+			}
+			kp, err := tokens.RotateSigningKey(cfg.TokenDir(), cfg.Token.Algorithm, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "new signing key %s (%s), signed by the root in %s\n",
+				kp.KeyID, kp.Method.Alg(), filepath.Join(cfg.TokenDir(), tokens.RootCertFile))
+			return nil
+		},
+	}
+	cmd.Flags().String("algorithm", "", "ES256 or RS256 (default: token.algorithm)")
 	return cmd
 }
 
