@@ -12,7 +12,7 @@
 # on PATH.
 set -euo pipefail
 
-APT_PACKAGES=(docker.io skopeo podman curl redis-server)
+APT_PACKAGES=(docker.io skopeo podman curl redis-server openssl)
 
 # Pinned Go clients: "module/cmd/path@version". crane is pinned to the go-containerregistry
 # version in go.mod, so the CLI and the library the other tests use are the same code.
