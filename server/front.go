@@ -21,6 +21,10 @@ type front struct {
 }
 
 func (f *front) serve(c *gin.Context) {
+	if p := checkRegistryPath(c.Request.URL.Path); p != nil {
+		writeRegistryError(c, p.status, p.code, p.message)
+		return
+	}
 	if c.Request.URL.Path == "/v2/_catalog" && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) {
 		f.catalog.serve(c)
 		return

@@ -100,3 +100,7 @@ func TestRegistry2UpstreamDownAndBack(t *testing.T) {
 }
 
 func TestRegistry2RefusesForgedTokens(t *testing.T) { harness.ForgedTokensAreRefused(t, start(t)) }
+
+func TestRegistry2RefusesPathAndNameAbuse(t *testing.T) {
+	harness.PathAndNameAbuseIsRefusedCleanly(t, start(t))
+}

@@ -70,3 +70,7 @@ func TestRegistry3UpstreamDownAndBack(t *testing.T) {
 }
 
 func TestRegistry3RefusesForgedTokens(t *testing.T) { harness.ForgedTokensAreRefused(t, start(t)) }
+
+func TestRegistry3RefusesPathAndNameAbuse(t *testing.T) {
+	harness.PathAndNameAbuseIsRefusedCleanly(t, start(t))
+}
