@@ -104,3 +104,8 @@ func TestRegistry2RefusesForgedTokens(t *testing.T) { harness.ForgedTokensAreRef
 func TestRegistry2RefusesPathAndNameAbuse(t *testing.T) {
 	harness.PathAndNameAbuseIsRefusedCleanly(t, start(t))
 }
+
+func TestRegistry2PushesSurviveARegistryRestart(t *testing.T) {
+	st, up := startUpstream(t)
+	harness.PushesSurviveARegistryRestart(t, st, up)
+}

@@ -74,3 +74,10 @@ func TestRegistry3RefusesForgedTokens(t *testing.T) { harness.ForgedTokensAreRef
 func TestRegistry3RefusesPathAndNameAbuse(t *testing.T) {
 	harness.PathAndNameAbuseIsRefusedCleanly(t, start(t))
 }
+
+func TestRegistry3FiveHundredClientsOnAuth(t *testing.T) { harness.ManyClientsOnAuth(t, start(t)) }
+
+func TestRegistry3PushesSurviveARegistryRestart(t *testing.T) {
+	st, up := startUpstream(t)
+	harness.PushesSurviveARegistryRestart(t, st, up)
+}
