@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -25,6 +26,7 @@ type KeyPair struct {
 	KeyID  string              // RFC 7638 thumbprint of the public key
 	Method jwt.SigningMethod   // ES256, ES384, RS256, ...
 	x5c    []string
+	header string // the JWT header, base64url-encoded once: it carries the whole x5c chain
 }
 
 // NewKeyPair checks that signer matches the first certificate of chain and derives the JWT
@@ -59,6 +61,16 @@ func NewKeyPair(signer crypto.Signer, chain []*x509.Certificate, root *x509.Cert
 	for _, c := range chain {
 		kp.x5c = append(kp.x5c, base64.StdEncoding.EncodeToString(c.Raw))
 	}
+	header, err := json.Marshal(struct {
+		Alg string   `json:"alg"`
+		Kid string   `json:"kid"`
+		Typ string   `json:"typ"`
+		X5c []string `json:"x5c"`
+	}{method.Alg(), kid, "JWT", kp.x5c})
+	if err != nil {
+		return nil, err
+	}
+	kp.header = base64.RawURLEncoding.EncodeToString(header)
 	return kp, nil
 }
 
