@@ -144,7 +144,7 @@ func (p *parser) parseFile(data []byte) []rule {
 	found := false
 	p.fields(root, -1, func(key string, k, v *yaml.Node) {
 		if key != "rules" {
-			p.errorAt(k.Line, "unknown top-level key %q%s", key, suggest(key, []string{"rules"}))
+			p.errorAt(k.Line, "unknown top-level key %q%s", key, suggestion(key, []string{"rules"}))
 			return
 		}
 		found = true

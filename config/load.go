@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/regauth/regauth/internal/suggest"
 )
 
 // PFXPasswordEnv carries the .pfx password; it has no file key on purpose.
@@ -158,7 +161,7 @@ func checkFile(data []byte, file string, ks []key) error {
 			case name == "tls.pfx_password":
 				errs = append(errs, &LineError{file, kn.Line, fmt.Sprintf("tls.pfx_password is not read from files: use tls.pfx_password_file or %s", PFXPasswordEnv)})
 			default:
-				errs = append(errs, &LineError{file, kn.Line, fmt.Sprintf("unknown key %q%s", name, suggest(name, types))})
+				errs = append(errs, &LineError{file, kn.Line, fmt.Sprintf("unknown key %q%s", name, hint(name, types))})
 			}
 		}
 	}
@@ -190,37 +193,16 @@ func checkValue(n *yaml.Node, t reflect.Type) string {
 	return ""
 }
 
-// suggest names the known key closest to a misspelt one.
-func suggest(name string, types map[string]reflect.Type) string {
-	best, bestDist := "", 3
+// hint names the known key closest to a misspelt one.
+func hint(name string, types map[string]reflect.Type) string {
+	keys := make([]string, 0, len(types))
 	for k := range types {
-		if d := distance(name, k); d < bestDist || d == bestDist && k < best {
-			best, bestDist = k, d
-		}
+		keys = append(keys, k)
 	}
-	if best == "" {
+	sort.Strings(keys) // a deterministic choice between equally close keys
+	best, ok := suggest.Closest(name, keys)
+	if !ok {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// distance is the Levenshtein edit distance.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
