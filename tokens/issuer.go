@@ -23,14 +23,19 @@ type ResourceActions struct {
 // AccessClaims is the payload of a registry access token. "aud" is a single string on purpose:
 // registry:2 (v2.8.3) calls an array audience malformed.
 type AccessClaims struct {
-	Issuer    string            `json:"iss"`
-	Subject   string            `json:"sub"`
-	Audience  string            `json:"aud"`
-	ExpiresAt int64             `json:"exp"`
-	NotBefore int64             `json:"nbf"`
-	IssuedAt  int64             `json:"iat"`
-	ID        string            `json:"jti"`
-	Access    []ResourceActions `json:"access"`
+	Registered
+	Access []ResourceActions `json:"access"`
+}
+
+// Registered holds the registered JWT claims both token kinds carry. "aud" is one string.
+type Registered struct {
+	Issuer    string `json:"iss"`
+	Subject   string `json:"sub"`
+	Audience  string `json:"aud"`
+	ExpiresAt int64  `json:"exp"`
+	NotBefore int64  `json:"nbf"`
+	IssuedAt  int64  `json:"iat"`
+	ID        string `json:"jti"`
 }
 
 // Keys gives the key that signs new tokens and every key still trusted for verification
@@ -113,14 +118,16 @@ func (is *Issuer) IssueAccess(subject string, access []ResourceActions) (Issued,
 		access = []ResourceActions{}
 	}
 	claims := AccessClaims{
-		Issuer:    is.opts.Issuer,
-		Subject:   subject,
-		Audience:  is.opts.Service,
-		ExpiresAt: now.Add(is.opts.TTL).Unix(),
-		NotBefore: now.Add(-10 * time.Second).Unix(),
-		IssuedAt:  now.Unix(),
-		ID:        jti,
-		Access:    access,
+		Registered: Registered{
+			Issuer:    is.opts.Issuer,
+			Subject:   subject,
+			Audience:  is.opts.Service,
+			ExpiresAt: now.Add(is.opts.TTL).Unix(),
+			NotBefore: now.Add(-10 * time.Second).Unix(),
+			IssuedAt:  now.Unix(),
+			ID:        jti,
+		},
+		Access: access,
 	}
 	signed, err := sign(is.opts.Keys.Current(), claims)
 	if err != nil {
@@ -159,17 +166,13 @@ func newID() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-// jwt.Claims for AccessClaims, so the library can validate tokens we parse back.
-func (c AccessClaims) GetExpirationTime() (*jwt.NumericDate, error) {
-	return unixDate(c.ExpiresAt), nil
-}
-func (c AccessClaims) GetIssuedAt() (*jwt.NumericDate, error)  { return unixDate(c.IssuedAt), nil }
-func (c AccessClaims) GetNotBefore() (*jwt.NumericDate, error) { return unixDate(c.NotBefore), nil }
-func (c AccessClaims) GetIssuer() (string, error)              { return c.Issuer, nil }
-func (c AccessClaims) GetSubject() (string, error)             { return c.Subject, nil }
-func (c AccessClaims) GetAudience() (jwt.ClaimStrings, error) {
-	return jwt.ClaimStrings{c.Audience}, nil
-}
+// jwt.Claims for both token kinds, so the library can validate tokens we parse back.
+func (c Registered) GetExpirationTime() (*jwt.NumericDate, error) { return unixDate(c.ExpiresAt), nil }
+func (c Registered) GetIssuedAt() (*jwt.NumericDate, error)       { return unixDate(c.IssuedAt), nil }
+func (c Registered) GetNotBefore() (*jwt.NumericDate, error)      { return unixDate(c.NotBefore), nil }
+func (c Registered) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c Registered) GetSubject() (string, error)                  { return c.Subject, nil }
+func (c Registered) GetAudience() (jwt.ClaimStrings, error)       { return jwt.ClaimStrings{c.Audience}, nil }
 
 func unixDate(sec int64) *jwt.NumericDate {
 	if sec == 0 {

@@ -140,7 +140,7 @@ func TestRefreshTokensVerifyAndRefuseWhatTheyMust(t *testing.T) {
 	other := newTestIssuer(t, clock)
 	foreign, _ := other.IssueRefresh("alice", "fp1", "")
 	tampered := refresh[:strings.LastIndexByte(refresh, '.')] + ".AAAA"
-	noneAlg := jwt.NewWithClaims(jwt.SigningMethodNone, RefreshClaims{Issuer: "regauth-test", Subject: "alice", Audience: "regauth-test/refresh", ExpiresAt: clock.now.Add(time.Hour).Unix(), Use: "refresh", Fingerprint: "fp1"})
+	noneAlg := jwt.NewWithClaims(jwt.SigningMethodNone, RefreshClaims{Registered: Registered{Issuer: "regauth-test", Subject: "alice", Audience: "regauth-test/refresh", ExpiresAt: clock.now.Add(time.Hour).Unix()}, Use: "refresh", Fingerprint: "fp1"})
 	unsigned, _ := noneAlg.SignedString(jwt.UnsafeAllowNoneSignatureType)
 
 	tests := []struct {

@@ -20,13 +20,7 @@ var ErrInvalidRefreshToken = errors.New("invalid refresh token")
 // RefreshClaims is the payload of a refresh token. Its audience is never the registry's
 // service, so a registry refuses it as an access token.
 type RefreshClaims struct {
-	Issuer      string `json:"iss"`
-	Subject     string `json:"sub"`
-	Audience    string `json:"aud"`
-	ExpiresAt   int64  `json:"exp"`
-	NotBefore   int64  `json:"nbf"`
-	IssuedAt    int64  `json:"iat"`
-	ID          string `json:"jti"`
+	Registered
 	Use         string `json:"use"`
 	Fingerprint string `json:"fp"`                  // binds the token to the user's password hash
 	ClientID    string `json:"client_id,omitempty"` // informational, for the audit log
@@ -46,13 +40,15 @@ func (is *Issuer) IssueRefresh(subject, fingerprint, clientID string) (string, e
 		return "", err
 	}
 	return sign(is.opts.Keys.Current(), RefreshClaims{
-		Issuer:      is.opts.Issuer,
-		Subject:     subject,
-		Audience:    is.refreshAudience(),
-		ExpiresAt:   now.Add(is.opts.RefreshTTL).Unix(),
-		NotBefore:   now.Add(-10 * time.Second).Unix(),
-		IssuedAt:    now.Unix(),
-		ID:          jti,
+		Registered: Registered{
+			Issuer:    is.opts.Issuer,
+			Subject:   subject,
+			Audience:  is.refreshAudience(),
+			ExpiresAt: now.Add(is.opts.RefreshTTL).Unix(),
+			NotBefore: now.Add(-10 * time.Second).Unix(),
+			IssuedAt:  now.Unix(),
+			ID:        jti,
+		},
 		Use:         refreshUse,
 		Fingerprint: fingerprint,
 		ClientID:    clientID,
@@ -148,16 +144,4 @@ func (is *Issuer) chainedKey(t *jwt.Token, trusted []*KeyPair) (any, error) {
 		return nil, fmt.Errorf("unknown signing key: %w", err)
 	}
 	return chain[0].PublicKey, nil
-}
-
-// jwt.Claims for RefreshClaims.
-func (c RefreshClaims) GetExpirationTime() (*jwt.NumericDate, error) {
-	return unixDate(c.ExpiresAt), nil
-}
-func (c RefreshClaims) GetIssuedAt() (*jwt.NumericDate, error)  { return unixDate(c.IssuedAt), nil }
-func (c RefreshClaims) GetNotBefore() (*jwt.NumericDate, error) { return unixDate(c.NotBefore), nil }
-func (c RefreshClaims) GetIssuer() (string, error)              { return c.Issuer, nil }
-func (c RefreshClaims) GetSubject() (string, error)             { return c.Subject, nil }
-func (c RefreshClaims) GetAudience() (jwt.ClaimStrings, error) {
-	return jwt.ClaimStrings{c.Audience}, nil
 }
