@@ -100,10 +100,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	if err != nil {
 		return nil, err
 	}
+	webUI, err := a.webUI(registry, limiter)
+	if err != nil {
+		return nil, err
+	}
 	srv, err := server.New(server.Options{
 		Logger: logger, Authenticator: a.Users, Directory: a.Users, Authorizer: a.ACL,
 		Issuer: a.Issuer, Keys: keys, Registry: registry, Limiter: limiter,
-		Readiness: a.readiness(registry), Audit: a.Audit, Metrics: a.Metrics,
+		Readiness: a.readiness(registry), Audit: a.Audit, Metrics: a.Metrics, UI: webUI,
 	})
 	if err != nil {
 		return nil, err

@@ -164,3 +164,14 @@ func (s *Store) Lookup(username string) (Identity, string, bool) {
 	}
 	return Identity{Name: username, Groups: snap.groups.Of(username)}, fp, true
 }
+
+// Users lists every usable user of the current htpasswd file with their groups, sorted.
+func (s *Store) Users() []Identity {
+	snap := s.current.Load()
+	names := snap.users.Users()
+	out := make([]Identity, 0, len(names))
+	for _, n := range names {
+		out = append(out, Identity{Name: n, Groups: snap.groups.Of(n)})
+	}
+	return out
+}

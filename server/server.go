@@ -31,6 +31,7 @@ type Options struct {
 	Readiness     Readiness        // optional: the checks behind /readyz
 	Audit         audit.Logger     // optional: who got what, refused logins, deletes
 	Metrics       *metrics.Metrics // optional: Prometheus series, served at /metrics
+	UI            http.Handler     // optional: the web UI, served under /ui/; "/" then redirects there
 	// RequestTimeout bounds reading a request and writing its answer everywhere but /v2/
 	// (0: 30s to read, twice that to answer).
 	RequestTimeout time.Duration
@@ -99,6 +100,11 @@ func New(opts Options) (*Server, error) {
 		f := &front{tokens: ts, registry: registry, catalog: &catalogFilter{tokens: ts, registry: registry}}
 		s.engine.Any("/v2/*path", f.serve)
 		s.engine.Any("/v2", f.serve)
+	}
+	if opts.UI != nil {
+		s.engine.Any("/ui/*path", gin.WrapH(opts.UI))
+		s.engine.Any("/ui", gin.WrapH(opts.UI))
+		s.engine.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/ui/") })
 	}
 	return s, nil
 }
