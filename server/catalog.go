@@ -49,7 +49,7 @@ func (cf *catalogFilter) serve(c *gin.Context) {
 	}
 	all, err := cf.readAll(c)
 	if err != nil {
-		cf.tokens.opts.Logger.Error("read catalog from registry", "err", err)
+		cf.tokens.log(c).Error("read catalog from registry", "err", err)
 		writeRegistryError(c, http.StatusServiceUnavailable, "UNAVAILABLE", "cannot read the registry's catalog")
 		return
 	}

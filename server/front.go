@@ -58,7 +58,7 @@ func (f *front) auditDelete(c *gin.Context, user string) {
 	}
 	status := c.Writer.Status()
 	f.tokens.opts.Audit.Log(audit.Event{
-		Kind: audit.KindDelete, User: user, ClientIP: c.ClientIP(), Target: truncate(c.Request.URL.Path),
+		RequestID: requestID(c), Kind: audit.KindDelete, User: user, ClientIP: c.ClientIP(), Target: truncate(c.Request.URL.Path),
 		OK: audit.Bool(status < 300), Error: deleteError(status),
 	})
 }

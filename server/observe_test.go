@@ -72,3 +72,39 @@ func TestEveryTokenAndRefusalIsAuditedAndCounted(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryLogLineOfARequestCarriesItsRequestID(t *testing.T) {
+	f := newFixture(t)
+	startLen := len(f.logs.String())
+	req := httptest.NewRequest(http.MethodGet, "/auth?"+params("service", testService, "scope", "repository:team/app:pull").Encode(), nil)
+	req.Header.Set("Authorization", f.basicFor("alice"))
+	req.Header.Set("X-Request-Id", "trace-42")
+	rec := f.serve(req)
+	if rec.Header().Get("X-Request-Id") != "trace-42" {
+		t.Errorf("X-Request-Id = %q, want the caller's id echoed", rec.Header().Get("X-Request-Id"))
+	}
+	bad := f.get(basic("alice", "nope"), params("service", testService))
+	generated := bad.Header().Get("X-Request-Id")
+	if len(generated) != 16 {
+		t.Errorf("generated request id %q, want 16 hex digits", generated)
+	}
+	injected := httptest.NewRequest(http.MethodGet, "/healthz", nil)
+	injected.Header.Set("X-Request-Id", "bad id\r\nX-Evil: 1")
+	if got := f.serve(injected).Header().Get("X-Request-Id"); strings.ContainsAny(got, " \r\n") {
+		t.Errorf("an unsafe caller id was echoed: %q", got)
+	}
+
+	lines := strings.Split(strings.TrimSpace(f.logs.String()[startLen:]), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("only %d log lines for three requests", len(lines))
+	}
+	for _, line := range lines {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if id, _ := entry["request_id"].(string); id == "" {
+			t.Errorf("log line without request_id: %s", line)
+		}
+	}
+}

@@ -80,7 +80,7 @@ func New(opts Options) (*Server, error) {
 		opts.RequestTimeout = 30 * time.Second
 	}
 	s.opts.RequestTimeout = opts.RequestTimeout
-	s.engine.Use(s.recoverer(), s.logRequests(), deadlines(opts.RequestTimeout))
+	s.engine.Use(requestIDs(opts.Logger), s.recoverer(), s.logRequests(), deadlines(opts.RequestTimeout))
 	s.engine.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, "not_found", "NOT_FOUND", "no such endpoint") })
 	s.engine.NoMethod(func(c *gin.Context) {
 		writeError(c, http.StatusMethodNotAllowed, "invalid_request", "UNSUPPORTED", "method not allowed")
@@ -115,7 +115,7 @@ func (s *Server) Handler() http.Handler { return s.engine }
 func (s *Server) jwks(c *gin.Context) {
 	set, err := tokens.BuildJWKS(s.opts.Keys)
 	if err != nil {
-		s.opts.Logger.Error("build jwks", "err", err)
+		logFor(c, s.opts.Logger).Error("build jwks", "err", err)
 		writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot list keys")
 		return
 	}
@@ -147,7 +147,7 @@ func (s *Server) recoverer() gin.HandlerFunc {
 				if r == http.ErrAbortHandler {
 					panic(r)
 				}
-				s.opts.Logger.Error("panic serving request", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", r)
+				logFor(c, s.opts.Logger).Error("panic serving request", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", r)
 				writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "internal error")
 				c.Abort()
 			}
@@ -162,7 +162,7 @@ func (s *Server) logRequests() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		s.opts.Logger.Debug("request",
+		logFor(c, s.opts.Logger).Debug("request",
 			"method", c.Request.Method,
 			"path", c.Request.URL.Path,
 			"status", c.Writer.Status(),

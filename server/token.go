@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -137,11 +138,11 @@ func (ts *tokenService) authenticate(c *gin.Context, user string, pass auth.Pass
 		wait, err := l.Check(ctx, user, ip)
 		if err != nil {
 			// The counters are a second line of defence behind bcrypt: keep serving.
-			ts.opts.Logger.Warn("lockout check failed", "err", err)
+			ts.log(c).Warn("lockout check failed", "err", err)
 		}
 		if wait > 0 {
-			ts.opts.Logger.Info("login locked out", "user", truncate(user), "client", c.ClientIP(), "retry_after", wait)
-			ts.opts.Audit.Log(audit.Event{Kind: audit.KindLockout, User: truncate(user), ClientIP: c.ClientIP()})
+			ts.log(c).Info("login locked out", "user", truncate(user), "client", c.ClientIP(), "retry_after", wait)
+			ts.opts.Audit.Log(audit.Event{RequestID: requestID(c), Kind: audit.KindLockout, User: truncate(user), ClientIP: c.ClientIP()})
 			ts.opts.Metrics.Lockout()
 			ts.opts.Metrics.TokenDenied(metrics.DeniedLockedOut)
 			c.Header("Retry-After", strconv.Itoa(lockout.RetryAfterSeconds(wait)))
@@ -163,19 +164,19 @@ func (ts *tokenService) authenticate(c *gin.Context, user string, pass auth.Pass
 			record = l.Failure
 		}
 		if lerr := record(ctx, user, ip); lerr != nil {
-			ts.opts.Logger.Warn("lockout record failed", "err", lerr)
+			ts.log(c).Warn("lockout record failed", "err", lerr)
 		}
 	}
 	switch {
 	case err == nil:
 		return id, true
 	case errors.Is(err, auth.ErrInvalidCredentials):
-		ts.opts.Logger.Info("login refused", "user", truncate(user), "client", c.ClientIP())
-		ts.opts.Audit.Log(audit.Event{Kind: audit.KindLoginRefused, User: truncate(user), ClientIP: c.ClientIP(), Error: "bad credentials"})
+		ts.log(c).Info("login refused", "user", truncate(user), "client", c.ClientIP())
+		ts.opts.Audit.Log(audit.Event{RequestID: requestID(c), Kind: audit.KindLoginRefused, User: truncate(user), ClientIP: c.ClientIP(), Error: "bad credentials"})
 		ts.opts.Metrics.TokenDenied(metrics.DeniedBadCredentials)
 		ts.unauthorized(c, auth.ErrInvalidCredentials.Error())
 	default:
-		ts.opts.Logger.Error("authenticate", "user", truncate(user), "err", err)
+		ts.log(c).Error("authenticate", "user", truncate(user), "err", err)
 		writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot check credentials")
 	}
 	return auth.Identity{}, false
@@ -190,7 +191,7 @@ func (ts *tokenService) refresh(c *gin.Context, raw, username string) (auth.Iden
 	}
 	claims, err := ts.opts.Issuer.VerifyRefresh(raw)
 	if err != nil {
-		ts.opts.Logger.Info("refresh token refused", "client", c.ClientIP(), "reason", err)
+		ts.log(c).Info("refresh token refused", "client", c.ClientIP(), "reason", err)
 		ts.refreshRefused(c, "", "invalid or expired refresh token")
 		ts.unauthorized(c, "invalid or expired refresh token: log in again")
 		return auth.Identity{}, false
@@ -202,7 +203,7 @@ func (ts *tokenService) refresh(c *gin.Context, raw, username string) (auth.Iden
 	}
 	id, fingerprint, ok := ts.opts.Directory.Lookup(claims.Subject)
 	if !ok || fingerprint != claims.Fingerprint {
-		ts.opts.Logger.Info("refresh token revoked", "user", claims.Subject, "client", c.ClientIP(), "user_exists", ok)
+		ts.log(c).Info("refresh token revoked", "user", claims.Subject, "client", c.ClientIP(), "user_exists", ok)
 		ts.refreshRefused(c, claims.Subject, "refresh token revoked")
 		ts.unauthorized(c, "refresh token revoked (password changed or user removed): log in again")
 		return auth.Identity{}, false
@@ -227,13 +228,13 @@ func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
 			var err error
 			resp.RefreshToken, err = ts.opts.Issuer.IssueRefresh(req.identity.Name, fingerprint, req.clientID)
 			if err != nil {
-				ts.opts.Logger.Error("issue refresh token", "err", err)
+				ts.log(c).Error("issue refresh token", "err", err)
 				writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot issue a refresh token")
 				return
 			}
 		}
 	}
-	ts.opts.Logger.Info("token issued",
+	ts.log(c).Info("token issued",
 		"user", req.identity.Name,
 		"client", c.ClientIP(),
 		"client_id", truncate(req.clientID),
@@ -252,7 +253,7 @@ func (ts *tokenService) mint(c *gin.Context, id auth.Identity, scopes []tokens.S
 	access, rules := ts.decide(c, id, scopes)
 	issued, err := ts.opts.Issuer.IssueAccess(id.Name, access)
 	if err != nil {
-		ts.opts.Logger.Error("issue token", "err", err)
+		ts.log(c).Error("issue token", "err", err)
 		writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot issue a token")
 		return tokens.Issued{}, nil, false
 	}
@@ -261,7 +262,8 @@ func (ts *tokenService) mint(c *gin.Context, id auth.Identity, scopes []tokens.S
 		requested = append(requested, s.String())
 	}
 	ts.opts.Audit.Log(audit.Event{
-		Kind: audit.KindToken, User: id.Name, ClientIP: c.ClientIP(), ClientID: truncate(clientID),
+		RequestID: requestID(c),
+		Kind:      audit.KindToken, User: id.Name, ClientIP: c.ClientIP(), ClientID: truncate(clientID),
 		Grant: grant, Requested: requested, Granted: accessSummary(access), Rules: rules,
 	})
 	ts.opts.Metrics.TokenIssued(grant)
@@ -282,7 +284,7 @@ func (ts *tokenService) decide(c *gin.Context, id auth.Identity, scopes []tokens
 			Name:    s.Name,
 			Actions: s.Actions,
 		})
-		ts.opts.Logger.Debug("access decision", "user", id.Name, "scope", s.String(), "granted", d.Granted, "rule", d.String())
+		ts.log(c).Debug("access decision", "user", id.Name, "scope", s.String(), "granted", d.Granted, "rule", d.String())
 		rules = append(rules, s.String()+": "+d.String())
 		if len(d.Granted) > 0 {
 			access = append(access, tokens.ResourceActions{Type: s.Type, Class: s.Class, Name: s.Name, Actions: d.Granted})
@@ -292,9 +294,12 @@ func (ts *tokenService) decide(c *gin.Context, id auth.Identity, scopes []tokens
 }
 
 func (ts *tokenService) refreshRefused(c *gin.Context, user, why string) {
-	ts.opts.Audit.Log(audit.Event{Kind: audit.KindLoginRefused, User: user, ClientIP: c.ClientIP(), Grant: "refresh_token", Error: why})
+	ts.opts.Audit.Log(audit.Event{RequestID: requestID(c), Kind: audit.KindLoginRefused, User: user, ClientIP: c.ClientIP(), Grant: "refresh_token", Error: why})
 	ts.opts.Metrics.TokenDenied(metrics.DeniedInvalidRefresh)
 }
+
+// log is the logger of the request, with its request id.
+func (ts *tokenService) log(c *gin.Context) *slog.Logger { return logFor(c, ts.opts.Logger) }
 
 // unauthorized answers every 401, refused refresh tokens included: a 401 must carry a
 // challenge (RFC 7235 section 3.1).
