@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs the real peers the tests drive: redis-server (shared lockout counters) and the
+# Installs the real peers the tests drive: redis-server (shared lockout counters), chromium
+# (the web UI tests), openssl (TLS policy checks) and the
 # registry clients of integration/clients:
-# docker (daemon + CLI, containerd comes with it), skopeo, podman and curl from Debian, and
-# crane, regctl and oras at pinned versions with `go install`. Idempotent and quiet: when
+# docker (daemon + CLI, containerd comes with it), docker-compose 1.29, skopeo, podman, curl
+# and make from Debian; crane, regctl, oras, the OCI distribution-spec conformance suite and
+# the stock registry:3 binary (the bare registry the suite is compared against, and what
+# `make image` packs) at pinned versions with `go install`. Idempotent and quiet: when
 # everything is already there it only checks and returns within a second or two.
 #
 #   scripts/install-test-deps.sh           install what is missing (root on Debian for apt)
@@ -12,14 +15,19 @@
 # on PATH.
 set -euo pipefail
 
-APT_PACKAGES=(docker.io skopeo podman curl redis-server openssl)
+APT_PACKAGES=(docker.io docker-compose skopeo podman curl make redis-server openssl chromium fonts-dejavu-core)
 
 # Pinned Go clients: "module/cmd/path@version". crane is pinned to the go-containerregistry
-# version in go.mod, so the CLI and the library the other tests use are the same code.
+# version in go.mod, so the CLI and the library the other tests use are the same code; the
+# registry to the distribution v3 version in go.mod, the code regauth embeds. The
+# conformance suite has no release tags for its module: this is a commit of its main branch
+# (the suite with its own main, run as a program).
 GO_TOOLS=(
 	github.com/google/go-containerregistry/cmd/crane@v0.22.1
 	github.com/regclient/regclient/cmd/regctl@v0.11.7
 	oras.land/oras/cmd/oras@v1.3.6
+	github.com/opencontainers/distribution-spec/conformance@v0.0.0-20260831232431-97274622c111
+	github.com/distribution/distribution/v3/cmd/registry@v3.1.2
 )
 
 mode=install
@@ -67,7 +75,7 @@ if [ "$mode" = print ]; then
 		echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing_apt[*]}"
 	fi
 	for spec in "${missing_go[@]}"; do
-		echo "  GOBIN=$gobin go install $spec"
+		echo "  CGO_ENABLED=0 GOBIN=$gobin go install -trimpath -ldflags='-s -w' $spec"
 	done
 	exit 0
 fi
@@ -93,7 +101,9 @@ if [ ${#missing_apt[@]} -gt 0 ]; then
 	fi
 fi
 
+# Static, with the flags scripts/build-images.sh uses: its FROM-scratch registry image takes
+# the installed registry binary as it is (or rebuilds it from the same build cache).
 for spec in "${missing_go[@]}"; do
 	echo "install-test-deps: go install $spec"
-	GOBIN="$gobin" GOFLAGS= go install "$spec"
+	CGO_ENABLED=0 GOBIN="$gobin" GOFLAGS= go install -trimpath -ldflags='-s -w' "$spec"
 done

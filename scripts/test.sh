@@ -9,7 +9,7 @@ out=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$out" ]; then echo "gofmt needed:"; echo "$out"; exit 1; fi
 go vet ./...
 
-echo "== test peers (redis-server, docker, ctr, skopeo, podman, curl, crane, regctl, oras)"
+echo "== test peers (redis-server, docker, docker-compose, ctr, skopeo, podman, curl, crane, regctl, oras, OCI conformance suite, registry)"
 if [ "$(id -u)" = 0 ] && [ -f /etc/debian_version ]; then
 	deps_start=$SECONDS
 	if ! bash scripts/install-test-deps.sh; then

@@ -12,8 +12,13 @@ import (
 // and plain `curl -u` still reads the registry.
 func TestDockerClassicWalkthrough(t *testing.T) {
 	d := needDocker(t)
-	reg := env.reg
-	reg.showLogOnFailure(t)
+	env.reg.showLogOnFailure(t)
+	classicWalkthrough(t, d, env.reg)
+}
+
+// classicWalkthrough is the walkthrough against any regauth with the classic users, groups
+// and rules: the embedded registry, a registry:2 behind it, the docker-compose stack.
+func classicWalkthrough(t *testing.T, d *dockerDaemon, reg *regauth) {
 	docker := d.newCLI(t)
 	ref := reg.Host + "/test-hello:v2"
 

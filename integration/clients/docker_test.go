@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -130,8 +131,30 @@ func (d *dockerDaemon) stop() {
 		<-d.done
 	}
 	d.cmd = nil
+	unmountUnder(d.dir)
 	if err := os.RemoveAll(d.dir); err != nil {
 		fmt.Fprintf(os.Stderr, "clients: leaving %s behind: %v\n", d.dir, err)
+	}
+}
+
+// unmountUnder detaches what dockerd left mounted below dir — the network namespace it
+// bind-mounts under its exec root once a container has run — so dir can be removed.
+func unmountUnder(dir string) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var points []string
+	for line := range strings.Lines(string(b)) {
+		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			points = append(points, f[4])
+		}
+	}
+	slices.SortFunc(points, func(a, b string) int { return len(b) - len(a) }) // deepest first
+	for _, p := range points {
+		if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil {
+			fmt.Fprintf(os.Stderr, "clients: unmount %s: %v\n", p, err)
+		}
 	}
 }
 

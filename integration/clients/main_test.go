@@ -84,7 +84,7 @@ func setUp() error {
 	if env.docker != nil {
 		env.untrust, env.certsDErr = trustCertsD(env.reg.Host, env.reg.CAFile)
 	}
-	for _, p := range []string{"docker", "dockerd", "ctr", "curl", "skopeo", "podman", "crane", "regctl", "oras"} {
+	for _, p := range []string{"docker", "dockerd", "docker-compose", "ctr", "curl", "skopeo", "podman", "crane", "regctl", "oras", "conformance", "registry"} {
 		if p == "dockerd" && env.docker != nil {
 			continue // the machine's own daemon answered
 		}

@@ -99,6 +99,8 @@ type command struct {
 	Env   []string // added to the test process's environment
 	Dir   string
 	Stdin string
+	// Timeout ends the command; 3 minutes when zero.
+	Timeout time.Duration
 }
 
 // result is what a command printed and how it ended.
@@ -114,7 +116,11 @@ func (r result) Output() string { return strings.TrimSpace(r.Stdout + "\n" + r.S
 // run executes c with a deadline and logs the command line and what it printed.
 func run(t testing.TB, c command) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 3 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.Path, c.Args...)
 	cmd.Env = append(os.Environ(), c.Env...)

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -45,6 +47,21 @@ type regauth struct {
 // newRegauth writes the configuration, users, groups and ACL under dir and starts regauth
 // on a free loopback port.
 func newRegauth(bin, dir string) (*regauth, error) {
+	return newRegauthWith(bin, dir, regauthOptions{})
+}
+
+// regauthOptions change what newRegauthWith writes before regauth starts.
+type regauthOptions struct {
+	config string            // more configuration, appended to regauth.yaml
+	acl    []byte            // the rules; the classic ones when nil
+	users  map[string]string // more users and their passwords; they belong to no group
+	// beforeStart runs once the files are written and before `regauth serve`: for commands
+	// an admin runs first, such as `regauth registry-config` for a stock registry.
+	beforeStart func(r *regauth) error
+}
+
+// newRegauthWith is newRegauth with extra configuration, rules or users.
+func newRegauthWith(bin, dir string, opts regauthOptions) (*regauth, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -56,6 +73,9 @@ func newRegauth(bin, dir string) (*regauth, error) {
 		passwords: map[string]string{"test": password, "testpush": password, "admin": password},
 		LogFile:   filepath.Join(dir, "regauth.log"),
 		CertDir:   filepath.Join(dir, "certs"),
+	}
+	for u, pw := range opts.users {
+		r.passwords[u] = pw
 	}
 	r.URL = "https://" + r.Host
 	r.CAFile = filepath.Join(dir, "data", "tls", "ca.crt")
@@ -70,11 +90,15 @@ auth:
   groups: %[2]s/groups
 acl:
   file: %[2]s/acl.yaml
-`, r.Host, dir)
+`, r.Host, dir) + opts.config
+	rules := opts.acl
+	if rules == nil {
+		rules = acl.ClassicYAML()
+	}
 	files := map[string][]byte{
 		"regauth.yaml": []byte(cfg),
-		"groups":       []byte("pusher: testpush\nadmins: admin\n"),
-		"acl.yaml":     acl.ClassicYAML(),
+		"groups":       []byte(classicGroups),
+		"acl.yaml":     rules,
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
@@ -83,6 +107,11 @@ acl:
 	}
 	if err := r.writeUsers(); err != nil {
 		return nil, err
+	}
+	if opts.beforeStart != nil {
+		if err := opts.beforeStart(r); err != nil {
+			return nil, err
+		}
 	}
 	if err := r.start(); err != nil {
 		return nil, err
@@ -97,6 +126,9 @@ acl:
 	return r, os.WriteFile(filepath.Join(r.CertDir, "ca.crt"), ca, 0o644)
 }
 
+// classicGroups is the Apache group file of the classic setup.
+const classicGroups = "pusher: testpush\nadmins: admin\n"
+
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -106,18 +138,23 @@ func freePort() (int, error) {
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
-// writeUsers writes the htpasswd file from r.passwords. The bcrypt cost is the lowest one:
-// what is tested is the protocol, and cost 10 under the race detector costs seconds a hash.
+// writeUsers writes the htpasswd file from r.passwords.
 func (r *regauth) writeUsers() error {
+	return writeHtpasswd(filepath.Join(r.dir, "htpasswd"), r.passwords)
+}
+
+// writeHtpasswd writes an htpasswd file by replacing it, as admins' tools do. The bcrypt
+// cost is the lowest one: what is tested is the protocol, and cost 10 under the race
+// detector costs seconds a hash.
+func writeHtpasswd(path string, passwords map[string]string) error {
 	var b strings.Builder
-	for _, u := range []string{"test", "testpush", "admin"} {
-		h, err := auth.HashBcrypt(auth.Password(r.passwords[u]), bcrypt.MinCost)
+	for _, u := range slices.Sorted(maps.Keys(passwords)) {
+		h, err := auth.HashBcrypt(auth.Password(passwords[u]), bcrypt.MinCost)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(&b, "%s:%s\n", u, h)
 	}
-	path := filepath.Join(r.dir, "htpasswd")
 	if err := os.WriteFile(path+".new", []byte(b.String()), 0o600); err != nil {
 		return err
 	}
