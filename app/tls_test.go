@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -52,5 +54,25 @@ func TestTheFrontRefusesOldProtocolsAndNonAEADCiphersAsOpenSSLSeesIt(t *testing.
 				t.Fatalf("openssl %s: handshake=%v, want %v\n%s", strings.Join(tc.args, " "), handshake, tc.accept, out)
 			}
 		})
+	}
+}
+
+func TestOversizedHeadersAreRefused(t *testing.T) {
+	cfg, ln := testConfig(t, t.TempDir())
+	a, err := New(context.Background(), cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(t, a, ln)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}}}
+	req, _ := http.NewRequest(http.MethodGet, "https://"+ln.Addr().String()+"/auth", nil)
+	req.Header.Set("X-Filler", strings.Repeat("x", 200<<10))
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("a 200 KiB header got %d, want 431", resp.StatusCode)
 	}
 }
