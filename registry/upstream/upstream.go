@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -50,6 +51,7 @@ func New(opts Options) (http.Handler, error) {
 		},
 		Transport:     transport,
 		FlushInterval: -1, // stream every write: chunked uploads and pulls must not wait
+		BufferPool:    newBufferPool(),
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if errors.Is(err, context.Canceled) {
 				return // the client went away; nobody is listening for an answer
@@ -95,3 +97,14 @@ func writeUnavailable(w http.ResponseWriter) {
 		"errors": []map[string]string{{"code": "UNAVAILABLE", "message": "the registry behind regauth is not reachable; try again shortly"}},
 	})
 }
+
+// bufferPool lends the proxy 256 KiB copy buffers instead of its default 32 KiB: a layer then
+// moves in fewer reads and writes, and each write fills whole TLS records.
+type bufferPool struct{ pool sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}}
+}
+
+func (p *bufferPool) Get() []byte  { return *(p.pool.Get().(*[]byte)) }
+func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
