@@ -17,6 +17,11 @@ build:
 image:
 	bash scripts/build-images.sh
 
+## bench: token throughput, blob throughput vs the registry alone and Apache, memory (about 5 min, loopback only); writes docs/benchmarks.md and docs/benchmarks.png
+.PHONY: bench
+bench:
+	$(GO) run ./tools/bench -out docs
+
 ## test: install what the tests need (when root on Debian), then run every test
 test:
 	bash scripts/test.sh

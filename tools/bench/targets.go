@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The targets of issue 8, for this 2-core machine.
+const (
+	targetWarmPerSecond = 10000
+	targetWarmP99       = 10 * time.Millisecond
+	targetWarmRatio     = 200
+	targetColdShare     = 0.90
+	targetFrontDirect   = 0.90
+	targetRSS           = 100 << 20
+	targetClients       = 64
+)
+
+// target is one line of the summary: what was wanted, what was measured, and whether it holds.
+type target struct {
+	What     string
+	Goal     string
+	Measured string
+	Met      *bool // nil: not measured in this run
+}
+
+func (t target) Verdict() string {
+	switch {
+	case t.Met == nil:
+		return "not measured"
+	case *t.Met:
+		return "**met**"
+	default:
+		return "**missed**"
+	}
+}
+
+func verdict(ok bool) *bool { return &ok }
+
+// level is the scenario's result at n clients, or the nearest concurrency measured.
+func (r *report) level(scenario string, n int) (levelResult, bool) {
+	for _, s := range r.Scenarios {
+		if s.Name != scenario || len(s.Levels) == 0 {
+			continue
+		}
+		best := s.Levels[0]
+		for _, l := range s.Levels {
+			if abs(l.Clients-n) < abs(best.Clients-n) {
+				best = l
+			}
+		}
+		return best, true
+	}
+	return levelResult{}, false
+}
+
+func abs(n int) int { return max(n, -n) }
+
+// blob finds one blob result.
+func (r *report) blob(path, proto string, size int64, op string) *blobResult {
+	for _, b := range r.Blobs {
+		if b.Path == path && b.Proto == proto && b.Size == size && b.Op == op && len(b.MBps) > 0 {
+			return b
+		}
+	}
+	return nil
+}
+
+func (r *report) targets() []target {
+	var ts []target
+	warm, haveWarm := r.level(scWarm, targetClients)
+	cold, haveCold := r.level(scCold, targetClients)
+	at := func(l levelResult) string { return fmt.Sprintf(" at %d clients", l.Clients) }
+
+	t := target{What: "warm tokens/s" + fmt.Sprintf(" at %d clients", targetClients), Goal: fmt.Sprintf(">= %d/s", targetWarmPerSecond)}
+	if haveWarm {
+		t.Measured = fmt.Sprintf("%.0f/s%s", warm.PerSecond, at(warm))
+		t.Met = verdict(warm.PerSecond >= targetWarmPerSecond)
+	}
+	ts = append(ts, t)
+
+	t = target{What: "warm p99 latency" + fmt.Sprintf(" at %d clients", targetClients), Goal: "<= " + targetWarmP99.String()}
+	if haveWarm {
+		t.Measured = fmtLatency(warm.P99, warm.P99AtLeast) + at(warm)
+		t.Met = verdict(!warm.P99AtLeast && warm.P99 <= targetWarmP99)
+	}
+	ts = append(ts, t)
+
+	t = target{What: "warm / bcrypt-bound baseline (cold)" + fmt.Sprintf(" at %d clients", targetClients), Goal: fmt.Sprintf(">= %dx", targetWarmRatio)}
+	if haveWarm && haveCold && cold.PerSecond > 0 {
+		ratio := warm.PerSecond / cold.PerSecond
+		t.Measured = fmt.Sprintf("%.0fx (%.0f/s vs %.1f/s)", ratio, warm.PerSecond, cold.PerSecond)
+		t.Met = verdict(ratio >= targetWarmRatio)
+	}
+	ts = append(ts, t)
+
+	t = target{What: "cold logins / bcrypt limit of the machine" + fmt.Sprintf(" at %d clients", targetClients), Goal: fmt.Sprintf(">= %.0f %%", targetColdShare*100)}
+	if haveCold && r.Bcrypt != nil {
+		share := cold.PerSecond / r.Bcrypt.Limit
+		t.Measured = fmt.Sprintf("%.0f %% (%.1f/s of %.1f/s)", share*100, cold.PerSecond, r.Bcrypt.Limit)
+		if r.Bcrypt.Parallel > 0 {
+			// On a shared machine the cores are not all ours: say how the cold logins compare
+			// with what bcrypt itself managed on this machine's cores just before.
+			t.Measured += fmt.Sprintf("; %.0f %% of the %.1f/s that %d goroutines measured just before",
+				cold.PerSecond/r.Bcrypt.Parallel*100, r.Bcrypt.Parallel, r.Bcrypt.Cores)
+		}
+		t.Met = verdict(share >= targetColdShare)
+	}
+	ts = append(ts, t)
+
+	direct := func(f *blobResult) *blobResult { return r.blob(pathDirectTLS, f.Proto, f.Size, f.Op) }
+	apache := func(f *blobResult) *blobResult {
+		if f.Proto != protoH1 {
+			return nil
+		}
+		return r.blob(pathApache, protoH1, f.Size, f.Op)
+	}
+	for _, front := range []struct{ path, name string }{
+		{pathFront, "regauth → registry (upstream)"},
+		{pathEmbedded, "regauth, embedded registry"},
+	} {
+		ts = append(ts, r.worstRatio(front.path, front.name+" / direct (registry's own TLS, same protocol)", fmt.Sprintf(">= %.1f", targetFrontDirect), targetFrontDirect, direct))
+		ts = append(ts, r.worstRatio(front.path, front.name+" / Apache mod_ssl + mod_proxy (HTTP/1.1)", ">= 1.0", 1.0, apache))
+	}
+
+	t = target{What: "regauth peak RSS during 1 GiB transfers", Goal: "<= 100 MiB"}
+	var peak uint64
+	var each []string
+	for _, path := range []string{pathFront, pathEmbedded} {
+		var p uint64
+		for _, b := range r.Blobs {
+			if b.Path == path && b.Size == 1<<30 {
+				p = max(p, b.RegauthRSS)
+			}
+		}
+		if p > 0 {
+			each = append(each, fmt.Sprintf("%s %s", path, fmtMiB(p)))
+			peak = max(peak, p)
+		}
+	}
+	if peak > 0 {
+		t.Measured = strings.Join(each, ", ")
+		t.Met = verdict(peak <= targetRSS)
+	}
+	ts = append(ts, t)
+	return ts
+}
+
+// worstRatio compares every result of path with its counterpart and reports the lowest ratio.
+func (r *report) worstRatio(path, what, goal string, want float64, counterpart func(*blobResult) *blobResult) target {
+	t := target{What: what, Goal: goal}
+	worst, where, n := 0.0, "", 0
+	for _, f := range r.Blobs {
+		if f.Path != path || len(f.MBps) == 0 {
+			continue
+		}
+		c := counterpart(f)
+		if c == nil {
+			continue
+		}
+		ratio := f.Median() / c.Median()
+		if n == 0 || ratio < worst {
+			worst, where = ratio, fmt.Sprintf("%s %s, %s", f.Op, sizeLabel(f.Size), f.Proto)
+		}
+		n++
+	}
+	if n > 0 {
+		t.Measured = fmt.Sprintf("lowest %.2f (%s; %d comparisons)", worst, where, n)
+		t.Met = verdict(worst >= want)
+	}
+	return t
+}
