@@ -42,6 +42,12 @@ func Bool(b bool) *bool { return &b }
 // Discard returns a Logger that drops every event, for when auditing is off.
 func Discard() Logger { return discard{} }
 
+// Discards reports whether l drops every event, so that callers can skip building them.
+func Discards(l Logger) bool {
+	_, ok := l.(discard)
+	return l == nil || ok
+}
+
 type discard struct{}
 
 func (discard) Log(Event) {}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -166,5 +168,39 @@ func BenchmarkAuthenticateWarm(b *testing.B) {
 		if _, err := s.Authenticate(ctx, "alice", "pw-alice"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestIdenticalConcurrentLoginsShareOnePasswordHash(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "htpasswd")
+	h, err := HashBcrypt("pw-alice", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("alice:"+h+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var hashes atomic.Int64
+	s, err := NewStore(StoreOptions{HtpasswdPath: path, OnVerify: func(hit bool) {
+		if !hit {
+			hashes.Add(1)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Authenticate(context.Background(), "alice", "pw-alice"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := hashes.Load(); n > 4 {
+		t.Fatalf("16 simultaneous logins with one password hashed it %d times, want about once", n)
 	}
 }

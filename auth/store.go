@@ -3,11 +3,14 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // StoreOptions configures a Store.
@@ -33,12 +36,13 @@ type CacheStats struct{ Hits, Misses uint64 }
 // Store authenticates users from an htpasswd file and a group file, and reloads both on
 // request. A failed reload keeps serving the last good pair, and logins never wait for a reload.
 type Store struct {
-	opts    StoreOptions
-	log     *slog.Logger
-	reload  sync.Mutex // one reload at a time, so an older read never replaces a newer one
-	current atomic.Pointer[storeSnapshot]
-	cache   *credentialCache // nil when disabled
-	slots   hashSlots
+	opts     StoreOptions
+	log      *slog.Logger
+	reload   sync.Mutex // one reload at a time, so an older read never replaces a newer one
+	current  atomic.Pointer[storeSnapshot]
+	cache    *credentialCache // nil when disabled
+	slots    hashSlots
+	inflight singleflight.Group
 }
 
 type storeSnapshot struct {
@@ -126,12 +130,10 @@ func (s *Store) Authenticate(ctx context.Context, username string, password Pass
 			return Identity{Name: username, Groups: snap.groups.Of(username)}, nil
 		}
 	}
-	if err := s.slots.acquire(ctx); err != nil {
+	ok, err := s.verify(ctx, snap, key, username, password)
+	if err != nil {
 		return Identity{}, err
 	}
-	ok := snap.users.Verify(username, password)
-	s.slots.release()
-	s.verified(false)
 	if !ok {
 		return Identity{}, ErrInvalidCredentials
 	}
@@ -145,6 +147,27 @@ func (s *Store) verified(cacheHit bool) {
 	if s.opts.OnVerify != nil {
 		s.opts.OnVerify(cacheHit)
 	}
+}
+
+// verify hashes the password in one of the bounded slots. Identical checks that arrive
+// together (64 clients starting with the same credentials) share one hash.
+func (s *Store) verify(ctx context.Context, snap *storeSnapshot, key [32]byte, username string, password Password) (bool, error) {
+	check := func() (any, error) {
+		if err := s.slots.acquire(ctx); err != nil {
+			return false, err
+		}
+		defer s.slots.release()
+		s.verified(false)
+		return snap.users.Verify(username, password), nil
+	}
+	if s.cache == nil || key == ([32]byte{}) { // no cache, or an unknown user: hash alone
+		ok, err := check()
+		return ok.(bool), err
+	}
+	// The key is an HMAC of user and password under the cache's secret: it names exactly this
+	// check and reveals nothing. The snapshot is part of it so a reload starts afresh.
+	v, err, _ := s.inflight.Do(fmt.Sprintf("%x/%p", key, snap), check)
+	return v.(bool), err
 }
 
 // CacheStats reports how often the credential cache spared a password hash.

@@ -8,13 +8,13 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// requestLoggerKey is where a request's logger, carrying its request id, sits in the context.
-const requestLoggerKey = "regauth.logger"
+// requestIDKey is where a request's id sits in the gin context.
+const requestIDKey = "regauth.request_id"
 
 // requestIDs gives every request an id: the caller's X-Request-Id when it is a sane token (a
 // proxy in front may have set it), a random one otherwise. The id goes back in the response
 // and on every log line and audit event about the request.
-func requestIDs(base *slog.Logger) gin.HandlerFunc {
+func requestIDs() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader("X-Request-Id")
 		if !saneID(id) {
@@ -23,7 +23,7 @@ func requestIDs(base *slog.Logger) gin.HandlerFunc {
 			id = hex.EncodeToString(b[:])
 		}
 		c.Header("X-Request-Id", id)
-		c.Set(requestLoggerKey, base.With("request_id", id))
+		c.Set(requestIDKey, id)
 		c.Next()
 	}
 }
@@ -42,10 +42,11 @@ func saneID(id string) bool {
 	return true
 }
 
-// logFor is the request's logger, or base outside a request.
+// logFor is base with the request's id. It is built when something is about to be logged,
+// so a request that logs nothing pays nothing for it.
 func logFor(c *gin.Context, base *slog.Logger) *slog.Logger {
-	if l, ok := c.Get(requestLoggerKey); ok {
-		return l.(*slog.Logger)
+	if id := c.GetString(requestIDKey); id != "" {
+		return base.With("request_id", id)
 	}
 	return base
 }

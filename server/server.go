@@ -80,7 +80,7 @@ func New(opts Options) (*Server, error) {
 		opts.RequestTimeout = 30 * time.Second
 	}
 	s.opts.RequestTimeout = opts.RequestTimeout
-	s.engine.Use(requestIDs(opts.Logger), s.recoverer(), s.logRequests(), deadlines(opts.RequestTimeout))
+	s.engine.Use(requestIDs(), s.recoverer(), s.logRequests(), deadlines(opts.RequestTimeout))
 	s.engine.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, "not_found", "NOT_FOUND", "no such endpoint") })
 	s.engine.NoMethod(func(c *gin.Context) {
 		writeError(c, http.StatusMethodNotAllowed, "invalid_request", "UNSUPPORTED", "method not allowed")
@@ -162,6 +162,9 @@ func (s *Server) logRequests() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
+		if !s.opts.Logger.Enabled(c.Request.Context(), slog.LevelDebug) {
+			return
+		}
 		logFor(c, s.opts.Logger).Debug("request",
 			"method", c.Request.Method,
 			"path", c.Request.URL.Path,

@@ -234,13 +234,15 @@ func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
 			}
 		}
 	}
-	ts.log(c).Info("token issued",
-		"user", req.identity.Name,
-		"client", c.ClientIP(),
-		"client_id", truncate(req.clientID),
-		"grant", req.grant,
-		"access", accessSummary(access),
-		"refresh", resp.RefreshToken != "")
+	if l := ts.log(c); l.Enabled(c.Request.Context(), slog.LevelInfo) {
+		l.Info("token issued",
+			"user", req.identity.Name,
+			"client", c.ClientIP(),
+			"client_id", truncate(req.clientID),
+			"grant", req.grant,
+			"access", accessSummary(access),
+			"refresh", resp.RefreshToken != "")
+	}
 	c.Header("Cache-Control", "no-store")
 	c.Header("Pragma", "no-cache")
 	c.JSON(http.StatusOK, resp)
@@ -257,15 +259,17 @@ func (ts *tokenService) mint(c *gin.Context, id auth.Identity, scopes []tokens.S
 		writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot issue a token")
 		return tokens.Issued{}, nil, false
 	}
-	requested := make([]string, 0, len(scopes))
-	for _, s := range scopes {
-		requested = append(requested, s.String())
+	if !audit.Discards(ts.opts.Audit) {
+		requested := make([]string, 0, len(scopes))
+		for _, s := range scopes {
+			requested = append(requested, s.String())
+		}
+		ts.opts.Audit.Log(audit.Event{
+			RequestID: requestID(c),
+			Kind:      audit.KindToken, User: id.Name, ClientIP: c.ClientIP(), ClientID: truncate(clientID),
+			Grant: grant, Requested: requested, Granted: accessSummary(access), Rules: rules,
+		})
 	}
-	ts.opts.Audit.Log(audit.Event{
-		RequestID: requestID(c),
-		Kind:      audit.KindToken, User: id.Name, ClientIP: c.ClientIP(), ClientID: truncate(clientID),
-		Grant: grant, Requested: requested, Granted: accessSummary(access), Rules: rules,
-	})
 	ts.opts.Metrics.TokenIssued(grant)
 	return issued, access, true
 }
