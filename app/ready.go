@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/regauth/regauth/internal/capture"
 	"github.com/regauth/regauth/server"
 )
 
@@ -45,29 +46,8 @@ func registryCheck(ctx context.Context, registry http.Handler) server.Check {
 	if err != nil {
 		return server.Check{Name: "registry", Detail: err.Error()}
 	}
-	rec := &statusOnly{header: http.Header{}}
-	registry.ServeHTTP(rec, req)
-	if rec.status >= 500 {
-		c.OK, c.Detail = false, fmt.Sprintf("registry answered %d", rec.status)
+	if status := capture.Serve(registry, req, 4096).Status; status >= 500 {
+		c.OK, c.Detail = false, fmt.Sprintf("registry answered %d", status)
 	}
 	return c
-}
-
-// statusOnly is a ResponseWriter that keeps only the status.
-type statusOnly struct {
-	header http.Header
-	status int
-}
-
-func (s *statusOnly) Header() http.Header { return s.header }
-func (s *statusOnly) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return len(b), nil
-}
-func (s *statusOnly) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/regauth/regauth/acl"
 	"github.com/regauth/regauth/auth"
+	"github.com/regauth/regauth/internal/capture"
 	"github.com/regauth/regauth/tokens"
 )
 
@@ -24,6 +24,7 @@ const (
 	catalogDefaultPage = 100
 	catalogMaxPage     = 1000
 	catalogSubject     = "regauth:catalog" // the front's own identity when it reads the catalog
+	catalogPageLimit   = 1 << 20           // 1,000 names of at most 255 bytes, with room to spare
 )
 
 // catalogFilter answers /v2/_catalog with only the repositories the caller may pull. It reads
@@ -182,45 +183,22 @@ func (cf *catalogFilter) readAll(c *gin.Context) ([]string, error) {
 		req.Host = c.Request.Host
 		req.RemoteAddr = c.Request.RemoteAddr
 		req.Header.Set("Authorization", "Bearer "+issued.Token)
-		rec := newMemoryResponse()
-		cf.registry.ServeHTTP(rec, req)
-		if rec.status != http.StatusOK {
-			return nil, fmt.Errorf("registry answered %d: %s", rec.status, truncate(rec.body.String()))
+		rec := capture.Serve(cf.registry, req, catalogPageLimit)
+		if rec.Status != http.StatusOK || rec.Overflow {
+			return nil, fmt.Errorf("registry answered %d: %s", rec.Status, truncate(rec.Body.String()))
 		}
 		var page catalogBody
-		if err := json.Unmarshal(rec.body.Bytes(), &page); err != nil {
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
 			return nil, fmt.Errorf("registry catalog: %w", err)
 		}
 		all = append(all, page.Repositories...)
-		if rec.header.Get("Link") == "" || len(page.Repositories) == 0 {
+		if rec.Header().Get("Link") == "" || len(page.Repositories) == 0 {
 			break
 		}
 		last = page.Repositories[len(page.Repositories)-1]
 	}
 	sort.Strings(all)
 	return all, nil
-}
-
-// memoryResponse collects a response from an in-process handler.
-type memoryResponse struct {
-	header http.Header
-	body   bytes.Buffer
-	status int
-}
-
-func newMemoryResponse() *memoryResponse { return &memoryResponse{header: http.Header{}} }
-
-func (m *memoryResponse) Header() http.Header { return m.header }
-func (m *memoryResponse) Write(b []byte) (int, error) {
-	if m.status == 0 {
-		m.status = http.StatusOK
-	}
-	return m.body.Write(b)
-}
-func (m *memoryResponse) WriteHeader(status int) {
-	if m.status == 0 {
-		m.status = status
-	}
 }
 
 // writeRegistryError answers in the registry's own error format.

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/regauth/regauth/certs"
 	"github.com/regauth/regauth/internal/atomicfile"
 )
 
@@ -95,7 +96,7 @@ func RotateSigningKey(dir, algorithm string, now time.Time) (*KeyPair, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rotate token key: %w", err)
 	}
-	roots, err := parseCertificatesPEM(certData)
+	roots, err := certs.ParseCertificatesPEM(certData)
 	if err != nil {
 		return nil, fmt.Errorf("rotate token key: root certificate: %w", err)
 	}
@@ -132,14 +133,14 @@ func ensureRoot(dir, algorithm string, now time.Time) (crypto.Signer, *x509.Cert
 		if err != nil {
 			return nil, nil, false, fmt.Errorf("load token root key %q: %w", keyPath, err)
 		}
-		certs, err := parseCertificatesPEM(certData)
+		found, err := certs.ParseCertificatesPEM(certData)
 		if err != nil {
 			return nil, nil, false, fmt.Errorf("load token root certificate %q: %w", certPath, err)
 		}
-		if !publicKeysEqual(key.Public(), certs[0].PublicKey) {
+		if !publicKeysEqual(key.Public(), found[0].PublicKey) {
 			return nil, nil, false, fmt.Errorf("token root key %q does not match %q", keyPath, certPath)
 		}
-		return key, certs[0], false, nil
+		return key, found[0], false, nil
 	}
 	if !errors.Is(kerr, fs.ErrNotExist) && kerr != nil {
 		return nil, nil, false, fmt.Errorf("load token root key: %w", kerr)

@@ -16,6 +16,8 @@ import (
 	"os"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/regauth/regauth/certs"
 )
 
 // KeyPair is a token signing key with the certificate chain that vouches for it.
@@ -93,7 +95,7 @@ func LoadKeyPair(keyPath, certPath string) (*KeyPair, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load token certificate: %w", err)
 	}
-	chain, err := parseCertificatesPEM(certPEM)
+	chain, err := certs.ParseCertificatesPEM(certPEM)
 	if err != nil {
 		return nil, fmt.Errorf("load token certificate %q: %w", certPath, err)
 	}
@@ -134,29 +136,6 @@ func ParsePrivateKeyPEM(data []byte) (crypto.Signer, error) {
 	default:
 		return nil, fmt.Errorf("unsupported private key type %T", key)
 	}
-}
-
-func parseCertificatesPEM(data []byte) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		return nil, errors.New("no certificate found")
-	}
-	return certs, nil
 }
 
 func signingMethod(signer crypto.Signer) (jwt.SigningMethod, error) {

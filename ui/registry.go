@@ -1,13 +1,13 @@
 package ui
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/regauth/regauth/internal/capture"
 	"net/http"
 	"net/url"
 	"sort"
@@ -70,37 +70,6 @@ func (h *handler) clientFor(r *http.Request, v *viewer, repo string, actions ...
 	return &registryClient{handler: h.opts.Registry, orig: r, token: issued.Token}, d, nil
 }
 
-// memoryResponse collects a registry answer, keeping at most limit bytes of body.
-type memoryResponse struct {
-	header   http.Header
-	body     bytes.Buffer
-	status   int
-	limit    int
-	overflow bool
-}
-
-func (m *memoryResponse) Header() http.Header { return m.header }
-
-func (m *memoryResponse) WriteHeader(status int) {
-	if m.status == 0 {
-		m.status = status
-	}
-}
-
-func (m *memoryResponse) Write(b []byte) (int, error) {
-	if m.status == 0 {
-		m.status = http.StatusOK
-	}
-	if room := m.limit - m.body.Len(); len(b) > room {
-		m.overflow = true
-		if room > 0 {
-			m.body.Write(b[:room])
-		}
-		return len(b), nil
-	}
-	return m.body.Write(b)
-}
-
 // registryError is the registry's answer when it is not a success.
 type registryError struct {
 	Status int
@@ -121,7 +90,7 @@ func asRegistryError(err error) (*registryError, bool) {
 	return re, ok
 }
 
-func (c *registryClient) do(ctx context.Context, method, path, accept string, limit int) (*memoryResponse, error) {
+func (c *registryClient) do(ctx context.Context, method, path, accept string, limit int) (*capture.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, path, nil)
 	if err != nil {
 		return nil, err
@@ -135,24 +104,20 @@ func (c *registryClient) do(ctx context.Context, method, path, accept string, li
 	if c.orig.TLS != nil {
 		req.TLS = c.orig.TLS
 	}
-	resp := &memoryResponse{header: http.Header{}, limit: limit}
-	c.handler.ServeHTTP(resp, req)
-	if resp.status == 0 {
-		resp.status = http.StatusOK
-	}
-	if resp.status >= 300 {
+	resp := capture.Serve(c.handler, req, limit)
+	if resp.Status >= 300 {
 		var body struct {
 			Errors []struct {
 				Code string `json:"code"`
 			} `json:"errors"`
 		}
-		re := &registryError{Status: resp.status}
-		if json.Unmarshal(resp.body.Bytes(), &body) == nil && len(body.Errors) > 0 {
+		re := &registryError{Status: resp.Status}
+		if json.Unmarshal(resp.Body.Bytes(), &body) == nil && len(body.Errors) > 0 {
 			re.Code = body.Errors[0].Code
 		}
 		return resp, re
 	}
-	if resp.overflow {
+	if resp.Overflow {
 		return resp, fmt.Errorf("%s %s: answer larger than %d bytes", method, path, limit)
 	}
 	return resp, nil
@@ -179,11 +144,11 @@ func (c *registryClient) tags(ctx context.Context, name string) ([]string, error
 		var page struct {
 			Tags []string `json:"tags"`
 		}
-		if err := json.Unmarshal(resp.body.Bytes(), &page); err != nil {
+		if err := json.Unmarshal(resp.Body.Bytes(), &page); err != nil {
 			return nil, fmt.Errorf("tags of %s: %w", name, err)
 		}
 		all = append(all, page.Tags...)
-		if resp.header.Get("Link") == "" || len(page.Tags) == 0 {
+		if resp.Header().Get("Link") == "" || len(page.Tags) == 0 {
 			break
 		}
 		last = page.Tags[len(page.Tags)-1]
@@ -205,7 +170,7 @@ func (c *registryClient) manifest(ctx context.Context, name, ref string) (rawMan
 	if err != nil {
 		return rawManifest{}, err
 	}
-	body := resp.body.Bytes()
+	body := resp.Body.Bytes()
 	sum := sha256.Sum256(body)
 	d := "sha256:" + hex.EncodeToString(sum[:])
 	if strings.HasPrefix(ref, "sha256:") && ref != d {
@@ -214,7 +179,7 @@ func (c *registryClient) manifest(ctx context.Context, name, ref string) (rawMan
 	if strings.HasPrefix(ref, "sha512:") {
 		d = ref // rare; trust the address it was fetched by
 	}
-	mt := resp.header.Get("Content-Type")
+	mt := resp.Header().Get("Content-Type")
 	if i := strings.IndexByte(mt, ';'); i >= 0 {
 		mt = strings.TrimSpace(mt[:i])
 	}
@@ -230,7 +195,7 @@ func (c *registryClient) blob(ctx context.Context, name, digest string) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	return resp.body.Bytes(), nil
+	return resp.Body.Bytes(), nil
 }
 
 // deleteManifest deletes a manifest by digest.
@@ -271,11 +236,11 @@ func (h *handler) catalog(r *http.Request) ([]string, error) {
 		var page struct {
 			Repositories []string `json:"repositories"`
 		}
-		if err := json.Unmarshal(resp.body.Bytes(), &page); err != nil {
+		if err := json.Unmarshal(resp.Body.Bytes(), &page); err != nil {
 			return nil, fmt.Errorf("registry catalog: %w", err)
 		}
 		all = append(all, page.Repositories...)
-		if resp.header.Get("Link") == "" || len(page.Repositories) == 0 {
+		if resp.Header().Get("Link") == "" || len(page.Repositories) == 0 {
 			break
 		}
 		last = page.Repositories[len(page.Repositories)-1]

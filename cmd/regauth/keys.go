@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/regauth/regauth/config"
 	"github.com/regauth/regauth/tokens"
 )
 
@@ -34,12 +35,9 @@ as it sees the files; the old key stays in the JWKS until the tokens it signed e
 refresh tokens it signed keep working.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd, map[string]string{"algorithm": "token.algorithm"})
+			cfg, err := generatedKeysConfig(cmd, "rotate it by replacing that file")
 			if err != nil {
-				return usage(err)
-			}
-			if cfg.Token.Key != "" {
-				return usage(fmt.Errorf("token.key is configured (%s): rotate it by replacing that file", cfg.Token.Key))
+				return err
 			}
 			kp, err := tokens.RotateSigningKey(cfg.TokenDir(), cfg.Token.Algorithm, time.Now())
 			if err != nil {
@@ -66,12 +64,9 @@ registry needs as auth.token.rootcertbundle, with the whole auth.token block.
 --algorithm (or token.algorithm) chooses ES256 (default) or RS256 for new keys only.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd, map[string]string{"algorithm": "token.algorithm"})
+			cfg, err := generatedKeysConfig(cmd, "keys init only manages generated keys; leave them empty to use it")
 			if err != nil {
-				return usage(err)
-			}
-			if cfg.Token.Key != "" {
-				return usage(fmt.Errorf("token.key and token.cert are configured (%s): keys init only manages generated keys; leave them empty to use it", cfg.Token.Key))
+				return err
 			}
 			gen, err := tokens.EnsureKeys(cfg.TokenDir(), cfg.Token.Algorithm, time.Now())
 			if err != nil {
@@ -102,4 +97,17 @@ registry needs as auth.token.rootcertbundle, with the whole auth.token block.
 	}
 	cmd.Flags().String("algorithm", "", "ES256 or RS256, for a new key (default ES256, or token.algorithm)")
 	return cmd
+}
+
+// generatedKeysConfig loads the configuration for a command that manages the generated key
+// under data_dir/token, and refuses when token.key names a key of the admin's own.
+func generatedKeysConfig(cmd *cobra.Command, hint string) (*config.Config, error) {
+	cfg, err := loadConfig(cmd, map[string]string{"algorithm": "token.algorithm"})
+	if err != nil {
+		return nil, usage(err)
+	}
+	if cfg.Token.Key != "" {
+		return nil, usage(fmt.Errorf("token.key and token.cert are configured (%s): %s", cfg.Token.Key, hint))
+	}
+	return cfg, nil
 }

@@ -94,14 +94,12 @@ func newUserAddCommand() *cobra.Command {
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				return fmt.Errorf("create the directory of auth.htpasswd: %w", err)
 			}
-			err = editHtpasswd(path, func(f *auth.HtpasswdFile) error {
+			if err := setHash(path, name, hash, func(f *auth.HtpasswdFile) error {
 				if f.Has(name) {
 					return existsErr()
 				}
-				_, err := f.Set(name, hash)
-				return err
-			})
-			if err != nil {
+				return nil
+			}); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "added user %q to %s\n", name, path)
@@ -139,14 +137,12 @@ func newUserPasswdCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			err = editHtpasswd(path, func(f *auth.HtpasswdFile) error {
+			if err := setHash(path, name, hash, func(f *auth.HtpasswdFile) error {
 				if !f.Has(name) {
 					return missing()
 				}
-				_, err := f.Set(name, hash)
-				return err
-			})
-			if err != nil {
+				return nil
+			}); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "changed the password of %q in %s\n", name, path)
@@ -318,4 +314,16 @@ func saveError(err error) error {
 		return nil
 	}
 	return usage(err)
+}
+
+// setHash writes name's new hash into the htpasswd file under the edit lock. check runs again
+// under the lock, since the file may have changed while the password was being typed.
+func setHash(path, name, hash string, check func(*auth.HtpasswdFile) error) error {
+	return editHtpasswd(path, func(f *auth.HtpasswdFile) error {
+		if err := check(f); err != nil {
+			return err
+		}
+		_, err := f.Set(name, hash)
+		return err
+	})
 }
