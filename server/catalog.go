@@ -130,7 +130,7 @@ func (cf *catalogFilter) caller(c *gin.Context) (auth.Identity, bool) {
 }
 
 func (cf *catalogFilter) mayList(c *gin.Context, id auth.Identity) bool {
-	access, _ := cf.tokens.decide(c, id, []tokens.Scope{{Type: "registry", Name: "catalog", Actions: []string{"*"}}})
+	access, _ := cf.tokens.decide(c, id, []tokens.Scope{{Type: "registry", Name: "catalog", Actions: []string{"*"}}}, false)
 	return grantsCatalog(access)
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -243,23 +244,31 @@ func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
 			"access", accessSummary(access),
 			"refresh", resp.RefreshToken != "")
 	}
-	c.Header("Cache-Control", "no-store")
-	c.Header("Pragma", "no-cache")
-	c.JSON(http.StatusOK, resp)
+	h := c.Writer.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	c.Status(http.StatusOK)
+	// Encoded straight into the response: a token is kilobytes (its x5c chain), so this saves
+	// copying it into a buffer of its own for every request.
+	if err := json.NewEncoder(c.Writer).Encode(resp); err != nil {
+		ts.log(c).Debug("write token response", "err", err)
+	}
 }
 
 // mint decides every scope and signs a token with what was granted. On failure it has
 // already written the error response.
 // grant names how the caller proved who it is, for the audit log and metrics.
 func (ts *tokenService) mint(c *gin.Context, id auth.Identity, scopes []tokens.Scope, grant, clientID string) (tokens.Issued, []tokens.ResourceActions, bool) {
-	access, rules := ts.decide(c, id, scopes)
+	audited := !audit.Discards(ts.opts.Audit)
+	access, rules := ts.decide(c, id, scopes, audited)
 	issued, err := ts.opts.Issuer.IssueAccess(id.Name, access)
 	if err != nil {
 		ts.log(c).Error("issue token", "err", err)
 		writeError(c, http.StatusInternalServerError, "server_error", "UNKNOWN", "cannot issue a token")
 		return tokens.Issued{}, nil, false
 	}
-	if !audit.Discards(ts.opts.Audit) {
+	if audited {
 		requested := make([]string, 0, len(scopes))
 		for _, s := range scopes {
 			requested = append(requested, s.String())
@@ -276,8 +285,10 @@ func (ts *tokenService) mint(c *gin.Context, id auth.Identity, scopes []tokens.S
 
 // decide asks the ACL about every scope and keeps what was granted. Being refused some or all
 // of it is not an error: the registry answers insufficient_scope with the reduced token.
-func (ts *tokenService) decide(c *gin.Context, id auth.Identity, scopes []tokens.Scope) (access []tokens.ResourceActions, rules []string) {
+// The deciding rules are described only when explain is set (the audit log reads them).
+func (ts *tokenService) decide(c *gin.Context, id auth.Identity, scopes []tokens.Scope, explain bool) (access []tokens.ResourceActions, rules []string) {
 	ip, _ := netip.ParseAddr(c.ClientIP())
+	debug := ts.opts.Logger.Enabled(c.Request.Context(), slog.LevelDebug)
 	for _, s := range scopes {
 		d := ts.opts.Authorizer.Authorize(acl.Request{
 			Account: id.Name,
@@ -288,8 +299,12 @@ func (ts *tokenService) decide(c *gin.Context, id auth.Identity, scopes []tokens
 			Name:    s.Name,
 			Actions: s.Actions,
 		})
-		ts.log(c).Debug("access decision", "user", id.Name, "scope", s.String(), "granted", d.Granted, "rule", d.String())
-		rules = append(rules, s.String()+": "+d.String())
+		if debug {
+			ts.log(c).Debug("access decision", "user", id.Name, "scope", s.String(), "granted", d.Granted, "rule", d.String())
+		}
+		if explain {
+			rules = append(rules, s.String()+": "+d.String())
+		}
 		if len(d.Granted) > 0 {
 			access = append(access, tokens.ResourceActions{Type: s.Type, Class: s.Class, Name: s.Name, Actions: d.Granted})
 		}

@@ -66,7 +66,8 @@ type IssuerOptions struct {
 
 // Issuer signs access and refresh tokens.
 type Issuer struct {
-	opts IssuerOptions
+	opts      IssuerOptions
+	refreshes *refreshCache
 }
 
 // Issued is a signed access token and the claims it carries.
@@ -101,7 +102,7 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Issuer{opts: opts}, nil
+	return &Issuer{opts: opts, refreshes: newRefreshCache()}, nil
 }
 
 // Service is the audience of access tokens.

@@ -67,8 +67,8 @@ func tokenChart(r *report) (*plot.Plot, error) {
 	for i, s := range r.Scenarios {
 		var xys plotter.XYs
 		for _, l := range s.Levels {
-			if l.PerSecond <= 0 {
-				continue // nothing to show on a log scale
+			if l.PerSecond <= 0 || l.Offered > 0 {
+				continue // nothing to show on a log scale; paced rates are not capacity
 			}
 			xys = append(xys, plotter.XY{X: float64(l.Clients), Y: l.PerSecond})
 			lo, hi = min(lo, l.PerSecond), max(hi, l.PerSecond)

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
-	"fmt"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -15,12 +12,16 @@ type loadOptions struct {
 	warmup, duration time.Duration
 	// drain is how long requests started in the window may take to finish after it closes.
 	drain time.Duration
+	// rate paces the clients to this many requests per second in all; 0 lets each client send
+	// its next request as soon as it has an answer (as fast as the server answers).
+	rate float64
 }
 
 // levelResult is one scenario at one concurrency.
 type levelResult struct {
 	Clients    int
-	Tokens     int // successful answers completed inside the measured window
+	Offered    float64 // requests per second the clients were paced to; 0: as fast as answered
+	Tokens     int     // successful answers completed inside the measured window
 	PerSecond  float64
 	P50, P99   time.Duration // of the requests started inside the window
 	P50AtLeast bool          // the percentile counts requests cut off after the drain time
@@ -57,7 +58,7 @@ var tokenMarker = []byte(`"token":"`)
 // those still queued at its end finish (up to the drain time), so a level where requests
 // queue for longer than the window cannot look fast.
 func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, n int, o loadOptions, serverPID int) levelResult {
-	res := levelResult{Clients: n, LoadBefore: loadAvg()}
+	res := levelResult{Clients: n, Offered: o.rate, LoadBefore: loadAvg()}
 	rss := sampleRSS(serverPID)
 	start := time.Now()
 	windowStart, windowEnd := start.Add(o.warmup), start.Add(o.warmup+o.duration)
@@ -74,10 +75,16 @@ func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, n int, o l
 			}
 		}
 	})
+	var interval time.Duration // between two requests of one client, when paced
+	if o.rate > 0 {
+		interval = time.Duration(float64(n) / o.rate * float64(time.Second))
+	}
 	results := make([]workerResult, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { results[i] = tokenWorker(lctx, sc, roots, windowStart, windowEnd) })
+		// Paced clients start spread over one interval, so requests arrive evenly.
+		first := start.Add(interval * time.Duration(i) / time.Duration(n))
+		wg.Go(func() { results[i] = tokenWorker(lctx, sc, roots, windowStart, windowEnd, first, interval) })
 	}
 	wg.Wait()
 	snaps.Wait()
@@ -103,19 +110,31 @@ func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, n int, o l
 	return res
 }
 
-// tokenWorker is one client: it sends requests back to back until the window closes, then
-// waits for its last answer (ctx bounds that wait).
-func tokenWorker(ctx context.Context, sc scenario, roots *x509.CertPool, windowStart, windowEnd time.Time) workerResult {
-	client := newTokenClient(roots)
-	defer client.CloseIdleConnections()
+// tokenWorker is one client: it sends requests until the window closes, then waits for its
+// last answer (ctx bounds that wait). With an interval it sends one request every interval
+// from first on, at once when it is behind, and counts each latency from when the request was
+// due: a server that falls behind shows it in the latency instead of slowing the clients down
+// (no coordinated omission). Without one it sends the next request as soon as it has an answer.
+func tokenWorker(ctx context.Context, sc scenario, roots *x509.CertPool, windowStart, windowEnd, first time.Time, interval time.Duration) workerResult {
 	var r workerResult
-	buf := bytes.NewBuffer(make([]byte, 0, 4096))
+	client, err := newWireClient(sc.newRequest(ctx), roots)
+	if err != nil {
+		return workerResult{errors: 1, firstErr: err.Error()}
+	}
+	defer client.close()
+	due := first
 	for {
 		t0 := time.Now()
-		if !t0.Before(windowEnd) {
+		if interval > 0 {
+			if wait := due.Sub(t0); wait > 0 {
+				time.Sleep(wait)
+			}
+			t0, due = due, due.Add(interval)
+		}
+		if !t0.Before(windowEnd) || ctx.Err() != nil {
 			return r
 		}
-		ok, why := tokenRequest(client, sc.newRequest(ctx), buf)
+		ok, why := client.do(ctx)
 		t1 := time.Now()
 		started := !t0.Before(windowStart)
 		if !ok && ctx.Err() != nil {
@@ -139,26 +158,6 @@ func tokenWorker(ctx context.Context, sc scenario, roots *x509.CertPool, windowS
 			r.completed++
 		}
 	}
-}
-
-// tokenRequest sends one request and reports whether a token came back.
-func tokenRequest(client *http.Client, req *http.Request, buf *bytes.Buffer) (bool, string) {
-	resp, err := client.Do(req)
-	if err != nil {
-		return false, err.Error()
-	}
-	buf.Reset()
-	_, err = buf.ReadFrom(resp.Body)
-	resp.Body.Close()
-	switch {
-	case err != nil:
-		return false, err.Error()
-	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Sprintf("status %d: %.200s", resp.StatusCode, buf.Bytes())
-	case !bytes.Contains(buf.Bytes(), tokenMarker):
-		return false, fmt.Sprintf("no token in %.200s", buf.Bytes())
-	}
-	return true, ""
 }
 
 // sleepUntil waits for t; false if ctx ended first.

@@ -32,6 +32,7 @@ type options struct {
 	duration        time.Duration
 	drain           time.Duration
 	clients         []int
+	pacedRate       float64
 	scenarios       []string
 	blobSizes       []int64
 	blobRuns        int
@@ -70,6 +71,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each token scenario at each concurrency")
 	fs.DurationVar(&o.drain, "drain", 60*time.Second, "how long requests started in a token window may take to finish after it")
 	fs.StringVar(&clients, "clients", "1,16,64,256", "concurrent keep-alive token clients, comma-separated")
+	fs.Float64Var(&o.pacedRate, "paced-rate", targetWarmPerSecond, fmt.Sprintf("warm tokens/s offered by %d paced clients, to measure latency at that rate (0: skip)", targetClients))
 	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioOrder, ","), "token scenarios")
 	fs.StringVar(&sizes, "blob-sizes", "256MiB,1GiB", "blob sizes (MiB or GiB), comma-separated")
 	fs.IntVar(&o.blobRuns, "blob-runs", 2, "transfers per blob size, path and direction (the report shows the median)")
@@ -102,8 +104,8 @@ func parseFlags(args []string) (options, error) {
 		}
 		o.skip[s] = true
 	}
-	if o.warmup < 0 || o.duration <= 0 || o.duration > 10*time.Minute || o.drain < 0 || o.drain > 10*time.Minute || o.blobRuns < 1 || o.blobRuns > 20 {
-		return o, errors.New("want -warmup >= 0, 0 < -duration <= 10m, 0 <= -drain <= 10m, 1 <= -blob-runs <= 20")
+	if o.warmup < 0 || o.duration <= 0 || o.duration > 10*time.Minute || o.drain < 0 || o.drain > 10*time.Minute || o.blobRuns < 1 || o.blobRuns > 20 || o.pacedRate < 0 {
+		return o, errors.New("want -warmup >= 0, 0 < -duration <= 10m, 0 <= -drain <= 10m, 1 <= -blob-runs <= 20, -paced-rate >= 0")
 	}
 	return o, nil
 }

@@ -59,8 +59,20 @@ func runScenario(ctx context.Context, setup *regauthSetup, o options, name strin
 		return nil, err
 	}
 	sr := &scenarioResult{Name: name, Doc: sc.Doc}
+	levels := make([]loadOptions, 0, len(o.clients)+1)
+	clients := make([]int, 0, len(o.clients)+1)
 	for _, n := range o.clients {
-		lr := runLevel(ctx, sc, inst.roots, n, loadOptions{warmup: o.warmup, duration: o.duration, drain: o.drain}, inst.pid())
+		levels = append(levels, loadOptions{warmup: o.warmup, duration: o.duration, drain: o.drain})
+		clients = append(clients, n)
+	}
+	if name == scWarm && o.pacedRate > 0 {
+		// The latency target is about serving a given rate: pace the clients to it.
+		levels = append(levels, loadOptions{warmup: o.warmup, duration: o.duration, drain: o.drain, rate: o.pacedRate})
+		clients = append(clients, targetClients)
+	}
+	for i, lo := range levels {
+		n := clients[i]
+		lr := runLevel(ctx, sc, inst.roots, n, lo, inst.pid())
 		if err := ctx.Err(); err != nil {
 			return sr, err
 		}
@@ -68,8 +80,12 @@ func runScenario(ctx context.Context, setup *regauthSetup, o options, name strin
 			return sr, err
 		}
 		sr.Levels = append(sr.Levels, lr)
-		logf("tokens %-9s %3d clients: %8.1f/s  p50 %-9s p99 %-9s errors %d  regauth RSS %s  CPU regauth %.2f bench %.2f others %.2f  load %s -> %s",
-			name, n, lr.PerSecond, fmtLatency(lr.P50, lr.P50AtLeast), fmtLatency(lr.P99, lr.P99AtLeast), lr.Errors,
+		paced := ""
+		if lr.Offered > 0 {
+			paced = fmt.Sprintf(" paced to %.0f/s", lr.Offered)
+		}
+		logf("tokens %-9s %3d clients%s: %8.1f/s  p50 %-9s p99 %-9s errors %d  regauth RSS %s  CPU regauth %.2f bench %.2f others %.2f  load %s -> %s",
+			name, n, paced, lr.PerSecond, fmtLatency(lr.P50, lr.P50AtLeast), fmtLatency(lr.P99, lr.P99AtLeast), lr.Errors,
 			fmtMiB(lr.PeakRSS), lr.CPU.Server, lr.CPU.Bench, lr.CPU.Others, lr.LoadBefore, lr.LoadAfter)
 		if lr.FirstError != "" {
 			logf("  first error: %s", lr.FirstError)

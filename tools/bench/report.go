@@ -110,9 +110,10 @@ func (r *report) notes() []string {
 			"(%.0f/s for regauth with the cores to itself).",
 			warm.Clients, warm.CPU.Server, warm.CPU.Bench, warm.CPU.Others, r.Machine.CPUs,
 			server.Round(time.Microsecond), (both-server).Round(time.Microsecond), cores/both.Seconds(), cores/server.Seconds()))
-		out = append(out, fmt.Sprintf("Clients send their next request as soon as they have an answer, so the mean latency is clients / throughput "+
-			"(Little's law): at %d clients, 10,000 tokens/s means %.1f ms on average, and p99 <= 10 ms needs a tail within %.1fx of the mean.",
-			targetClients, float64(targetClients)/targetWarmPerSecond*1000, 10/(float64(targetClients)/targetWarmPerSecond*1000)))
+		out = append(out, fmt.Sprintf("Clients that send as soon as they have an answer keep the server saturated, so their mean latency is clients / throughput "+
+			"(Little's law: %.1f ms at %d clients and %.0f tokens/s) and says more about the queue than the server; the latency target is read from the "+
+			"clients paced to %d tokens/s.",
+			float64(warm.Clients)/warm.PerSecond*1000, warm.Clients, warm.PerSecond, targetWarmPerSecond))
 	}
 	if r.Bcrypt != nil {
 		out = append(out, fmt.Sprintf("bcrypt limit: one cost-10 compare takes %s here (median of 15, in the bench process), so %d cores allow %.1f compares/s; %d goroutines measured %.1f/s (load %s).",
@@ -138,20 +139,28 @@ func (r *report) writeTokens(p printer) {
 		return
 	}
 	p("## Tokens\n\n")
-	p("Each client is a keep-alive HTTP/1.1 connection over TLS with its own `http.Transport`, sending\n")
-	p("one request after another; each concurrency runs %s of warm-up, then is measured for %s.\n", r.Options.warmup, r.Options.duration)
+	p("Each client is one keep-alive HTTP/1.1 connection over TLS that sends the same request (written\n")
+	p("out once) again and again and reads every answer with net/http's response parser; each\n")
+	p("concurrency runs %s of warm-up, then is measured for %s.\n", r.Options.warmup, r.Options.duration)
 	p("Every scenario runs against a fresh regauth process. *tokens/s* counts answers with a token\n")
 	p("that arrived in the measured window; latencies are those of the requests started in the window,\n")
 	p("each waited for to the end (up to %s after the window; `>=` marks a percentile that includes\n", r.Options.drain)
-	p("requests cut off there). A client sends its next request as soon as it has an answer.\n")
+	p("requests cut off there). *offered* says how the clients send: *max* — the next request as soon as\n")
+	p("the answer is in, so the rate is all the server can do and the mean latency is clients / rate;\n")
+	p("a rate — the clients paced to that many requests per second in all, each latency counted from\n")
+	p("when its request was due, so falling behind shows as latency (no coordinated omission).\n")
 	p("*CPU/token* is regauth's own CPU time divided by tokens; *CPU cores* are averages over the window.\n\n")
 	for _, s := range r.Scenarios {
 		p("### %s\n\n%s.\n\n", s.Name, s.Doc)
-		p("| clients | tokens/s | p50 | p99 | errors | regauth peak RSS | regauth CPU/token | CPU cores: regauth / load generator / others | load avg before → after |\n")
-		p("|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+		p("| clients | offered | tokens/s | p50 | p99 | errors | regauth peak RSS | regauth CPU/token | CPU cores: regauth / load generator / others | load avg before → after |\n")
+		p("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 		for _, l := range s.Levels {
-			p("| %d | %s | %s | %s | %d | %s | %s | %.2f / %.2f / %.2f | %s → %s |\n",
-				l.Clients, fmtRate(l.PerSecond), fmtLatency(l.P50, l.P50AtLeast), fmtLatency(l.P99, l.P99AtLeast), l.Errors,
+			offered := "max"
+			if l.Offered > 0 {
+				offered = fmtRate(l.Offered)
+			}
+			p("| %d | %s | %s | %s | %s | %d | %s | %s | %.2f / %.2f / %.2f | %s → %s |\n",
+				l.Clients, offered, fmtRate(l.PerSecond), fmtLatency(l.P50, l.P50AtLeast), fmtLatency(l.P99, l.P99AtLeast), l.Errors,
 				fmtMiB(l.PeakRSS), fmtCPU(l.CPUPerToken()), l.CPU.Server, l.CPU.Bench, l.CPU.Others, l.LoadBefore, l.LoadAfter)
 		}
 		for _, l := range s.Levels {
