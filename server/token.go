@@ -235,8 +235,8 @@ func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
 			}
 		}
 	}
-	if l := ts.log(c); l.Enabled(c.Request.Context(), slog.LevelInfo) {
-		l.Info("token issued",
+	if ts.opts.Logger.Enabled(c.Request.Context(), slog.LevelInfo) {
+		ts.log(c).Info("token issued",
 			"user", req.identity.Name,
 			"client", c.ClientIP(),
 			"client_id", truncate(req.clientID),

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -16,10 +17,14 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// writeChart draws the PNG: tokens/s by concurrency per scenario on the left (log-log), blob
-// throughput by path on the right.
+// writeChart draws the PNG: tokens/s by concurrency per scenario on the left (log-log), warm
+// token latency by offered rate in the middle, blob throughput by path on the right.
 func writeChart(r *report, path string) error {
 	tokens, err := tokenChart(r)
+	if err != nil {
+		return err
+	}
+	latency, err := latencyChart(r)
 	if err != nil {
 		return err
 	}
@@ -27,15 +32,16 @@ func writeChart(r *report, path string) error {
 	if err != nil {
 		return err
 	}
-	img := vgimg.NewWith(vgimg.UseWH(13*vg.Inch, 5*vg.Inch), vgimg.UseDPI(100))
+	img := vgimg.NewWith(vgimg.UseWH(19*vg.Inch, 5*vg.Inch), vgimg.UseDPI(100))
 	dc := draw.New(img)
 	// A white page: the default is transparent, unreadable on dark themes.
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Inch / 2, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8, PadRight: vg.Inch / 8}
-	canvases := plot.Align([][]*plot.Plot{{tokens, blobs}}, tiles, dc)
+	tiles := draw.Tiles{Rows: 1, Cols: 3, PadX: vg.Inch / 2, PadTop: vg.Inch / 8, PadBottom: vg.Inch / 8, PadLeft: vg.Inch / 8, PadRight: vg.Inch / 8}
+	canvases := plot.Align([][]*plot.Plot{{tokens, latency, blobs}}, tiles, dc)
 	tokens.Draw(canvases[0][0])
-	blobs.Draw(canvases[0][1])
+	latency.Draw(canvases[0][1])
+	blobs.Draw(canvases[0][2])
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -118,6 +124,67 @@ func tokenChart(r *report) (*plot.Plot, error) {
 	}
 	p.Y.Min = math.Pow(10, math.Floor(math.Log10(lo)))
 	p.Y.Max = math.Pow(10, math.Ceil(math.Log10(hi*3))) // headroom for the legend
+	return p, nil
+}
+
+// latencyChart draws p50 and p99 of the warm tokens against the rate the paced clients offered,
+// with the latency target.
+func latencyChart(r *report) (*plot.Plot, error) {
+	p := plot.New()
+	var paced []levelResult
+	for _, s := range r.Scenarios {
+		if s.Name != scWarm {
+			continue
+		}
+		for _, l := range s.Levels {
+			if l.Offered > 0 {
+				paced = append(paced, l)
+			}
+		}
+	}
+	if len(paced) == 0 {
+		p.Title.Text = "Token latency: not measured in this run"
+		p.HideAxes()
+		return p, nil
+	}
+	slices.SortFunc(paced, func(a, b levelResult) int { return cmp.Compare(a.Offered, b.Offered) })
+	p.Title.Text = fmt.Sprintf("Warm token latency, %d clients paced to a rate", paced[0].Clients)
+	p.X.Label.Text = "tokens/s offered"
+	p.Y.Label.Text = "ms"
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Add(plotter.NewGrid())
+	top := float64(targetWarmP99) / float64(time.Millisecond)
+	for i, q := range []struct {
+		name string
+		of   func(levelResult) time.Duration
+	}{
+		{"p50", func(l levelResult) time.Duration { return l.P50 }},
+		{"p99", func(l levelResult) time.Duration { return l.P99 }},
+	} {
+		xys := make(plotter.XYs, len(paced))
+		for j, l := range paced {
+			ms := float64(q.of(l)) / float64(time.Millisecond)
+			xys[j] = plotter.XY{X: l.Offered, Y: ms}
+			top = max(top, ms)
+		}
+		line, points, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return nil, err
+		}
+		line.Color = plotutil.Color(i)
+		points.Color, points.Shape = line.Color, plotutil.Shape(i)
+		p.Add(line, points)
+		p.Legend.Add(q.name, line, points)
+	}
+	ms := float64(targetWarmP99) / float64(time.Millisecond)
+	target, err := plotter.NewLine(plotter.XYs{{X: paced[0].Offered, Y: ms}, {X: paced[len(paced)-1].Offered, Y: ms}})
+	if err != nil {
+		return nil, err
+	}
+	target.Color, target.Dashes = color.RGBA{R: 200, A: 255}, []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(target)
+	p.Legend.Add(fmt.Sprintf("p99 target (%s)", targetWarmP99), target)
+	p.X.Min, p.Y.Min, p.Y.Max = 0, 0, top*1.4 // headroom for the legend
 	return p, nil
 }
 

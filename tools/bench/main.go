@@ -32,7 +32,7 @@ type options struct {
 	duration        time.Duration
 	drain           time.Duration
 	clients         []int
-	pacedRate       float64
+	pacedRates      []int
 	scenarios       []string
 	blobSizes       []int64
 	blobRuns        int
@@ -71,10 +71,11 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "measured time of each token scenario at each concurrency")
 	fs.DurationVar(&o.drain, "drain", 60*time.Second, "how long requests started in a token window may take to finish after it")
 	fs.StringVar(&clients, "clients", "1,16,64,256", "concurrent keep-alive token clients, comma-separated")
-	fs.Float64Var(&o.pacedRate, "paced-rate", targetWarmPerSecond, fmt.Sprintf("warm tokens/s offered by %d paced clients, to measure latency at that rate (0: skip)", targetClients))
+	var pacedRates string
+	fs.StringVar(&pacedRates, "paced-rates", fmt.Sprintf("2500,5000,7500,%d", targetWarmPerSecond), fmt.Sprintf("warm tokens/s offered by %d paced clients, to measure latency at those rates (comma-separated; empty: none)", targetClients))
 	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioOrder, ","), "token scenarios")
 	fs.StringVar(&sizes, "blob-sizes", "256MiB,1GiB", "blob sizes (MiB or GiB), comma-separated")
-	fs.IntVar(&o.blobRuns, "blob-runs", 2, "transfers per blob size, path and direction (the report shows the median)")
+	fs.IntVar(&o.blobRuns, "blob-runs", 3, "transfers per blob size, path and direction (the report shows the median)")
 	fs.StringVar(&o.regauthBin, "regauth", "", "benchmark this regauth binary instead of building one from the tree")
 	fs.StringVar(&o.registryVersion, "registry-version", "v3.1.2", "version of "+registryModule+" to go install")
 	fs.StringVar(&o.apache, "apache", apacheBin, "Apache httpd binary (Debian apache2)")
@@ -87,6 +88,9 @@ func parseFlags(args []string) (options, error) {
 	var err error
 	if o.clients, err = parseInts(clients); err != nil {
 		return o, fmt.Errorf("-clients: %w", err)
+	}
+	if o.pacedRates, err = parseRates(pacedRates); err != nil {
+		return o, fmt.Errorf("-paced-rates: %w", err)
 	}
 	if o.blobSizes, err = parseSizes(sizes); err != nil {
 		return o, fmt.Errorf("-blob-sizes: %w", err)
@@ -104,8 +108,8 @@ func parseFlags(args []string) (options, error) {
 		}
 		o.skip[s] = true
 	}
-	if o.warmup < 0 || o.duration <= 0 || o.duration > 10*time.Minute || o.drain < 0 || o.drain > 10*time.Minute || o.blobRuns < 1 || o.blobRuns > 20 || o.pacedRate < 0 {
-		return o, errors.New("want -warmup >= 0, 0 < -duration <= 10m, 0 <= -drain <= 10m, 1 <= -blob-runs <= 20, -paced-rate >= 0")
+	if o.warmup < 0 || o.duration <= 0 || o.duration > 10*time.Minute || o.drain < 0 || o.drain > 10*time.Minute || o.blobRuns < 1 || o.blobRuns > 20 {
+		return o, errors.New("want -warmup >= 0, 0 < -duration <= 10m, 0 <= -drain <= 10m, 1 <= -blob-runs <= 20")
 	}
 	return o, nil
 }
@@ -224,6 +228,18 @@ func parseInts(s string) ([]int, error) {
 		n, err := strconv.Atoi(f)
 		if err != nil || n < 1 || n > 4096 {
 			return nil, fmt.Errorf("%q is not a count between 1 and 4096", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func parseRates(s string) ([]int, error) {
+	var out []int
+	for _, f := range splitList(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > 1_000_000 {
+			return nil, fmt.Errorf("%q is not a rate between 1 and 1000000 per second", f)
 		}
 		out = append(out, n)
 	}

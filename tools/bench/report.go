@@ -140,7 +140,8 @@ func (r *report) writeTokens(p printer) {
 	}
 	p("## Tokens\n\n")
 	p("Each client is one keep-alive HTTP/1.1 connection over TLS that sends the same request (written\n")
-	p("out once) again and again and reads every answer with net/http's response parser; each\n")
+	p("out once) again and again and reads every answer with net/http's response parser; the\n")
+	p("clients run on one Go P (GOMAXPROCS=1), so the generator takes as little of the shared cores as it can. Each\n")
 	p("concurrency runs %s of warm-up, then is measured for %s.\n", r.Options.warmup, r.Options.duration)
 	p("Every scenario runs against a fresh regauth process. *tokens/s* counts answers with a token\n")
 	p("that arrived in the measured window; latencies are those of the requests started in the window,\n")

@@ -56,14 +56,14 @@ func (r *report) level(scenario string, n int) (levelResult, bool) {
 	return best, found
 }
 
-// pacedLevel is the scenario's result with clients paced to a rate, if it was measured.
-func (r *report) pacedLevel(scenario string) (levelResult, bool) {
+// pacedLevel is the scenario's result with clients paced to rate, if it was measured.
+func (r *report) pacedLevel(scenario string, rate float64) (levelResult, bool) {
 	for _, s := range r.Scenarios {
 		if s.Name != scenario {
 			continue
 		}
 		for _, l := range s.Levels {
-			if l.Offered > 0 {
+			if l.Offered == rate {
 				return l, true
 			}
 		}
@@ -100,7 +100,7 @@ func (r *report) targets() []target {
 	ts = append(ts, t)
 
 	// The latency target is read at the target rate: the paced level, when it ran.
-	if paced, ok := r.pacedLevel(scWarm); ok {
+	if paced, ok := r.pacedLevel(scWarm, targetWarmPerSecond); ok {
 		t = target{What: fmt.Sprintf("warm p99 latency at %d clients serving %d tokens/s", paced.Clients, targetWarmPerSecond), Goal: "<= " + targetWarmP99.String()}
 		t.Measured = fmt.Sprintf("%s (%.0f/s served of %.0f/s offered)", fmtLatency(paced.P99, paced.P99AtLeast), paced.PerSecond, paced.Offered)
 		t.Met = verdict(paced.keptUp() && paced.Offered >= targetWarmPerSecond && !paced.P99AtLeast && paced.P99 <= targetWarmP99)
