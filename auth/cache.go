@@ -81,8 +81,9 @@ func (c *credentialCache) remember(k [32]byte, user, fingerprint string) {
 	}
 }
 
-// hashSlots bounds concurrent password hashing: a burst of cold logins queues here instead of
-// taking every core from warm requests, which only touch the cache.
+// hashSlots bounds concurrent password hashing to the CPUs: a burst of cold logins queues here.
+// Each hash then runs at lowered priority (atLowPriority), so warm requests, which only touch
+// the cache, go first.
 type hashSlots chan struct{}
 
 func (s hashSlots) acquire(ctx context.Context) error {

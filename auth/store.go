@@ -23,7 +23,8 @@ type StoreOptions struct {
 	// negative: no cache); CacheSize bounds the entries (0: 10,000).
 	CacheTTL  time.Duration
 	CacheSize int
-	// MaxConcurrentHashes bounds password hashing running at once (0: the number of CPUs).
+	// MaxConcurrentHashes bounds password hashing running at once (0: GOMAXPROCS when the
+	// store is made, which is the CPUs the process may use, container limits included).
 	MaxConcurrentHashes int
 	Now                 func() time.Time // defaults to time.Now
 	// OnVerify, when set, is told of every password check: from the cache or by hashing.
@@ -70,7 +71,7 @@ func NewStore(opts StoreOptions) (*Store, error) {
 		opts.CacheSize = 10000
 	}
 	if opts.MaxConcurrentHashes <= 0 {
-		opts.MaxConcurrentHashes = runtime.NumCPU()
+		opts.MaxConcurrentHashes = runtime.GOMAXPROCS(0)
 	}
 	s := &Store{opts: opts, log: opts.Logger}
 	if s.log == nil {
@@ -158,7 +159,7 @@ func (s *Store) verify(ctx context.Context, snap *storeSnapshot, key [32]byte, u
 		}
 		defer s.slots.release()
 		s.verified(false)
-		return snap.users.Verify(username, password), nil
+		return atLowPriority(func() bool { return snap.users.Verify(username, password) }), nil
 	}
 	if s.cache == nil || key == ([32]byte{}) { // no cache, or an unknown user: hash alone
 		ok, err := check()

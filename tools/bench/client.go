@@ -45,14 +45,28 @@ func newWireClient(req *http.Request, roots *x509.CertPool) (*wireClient, error)
 	}, nil
 }
 
-// do sends the request once and reports whether a token came back. ctx bounds the whole
-// exchange: when it ends, the connection is closed under the request.
+// do sends the request once and reports whether a token came back.
 func (c *wireClient) do(ctx context.Context) (bool, string) {
+	status, err := c.exchange(ctx)
+	switch {
+	case err != nil:
+		return false, err.Error()
+	case status != http.StatusOK:
+		return false, fmt.Sprintf("status %d: %.200s", status, c.body.Bytes())
+	case !bytes.Contains(c.body.Bytes(), tokenMarker):
+		return false, fmt.Sprintf("no token in %.200s", c.body.Bytes())
+	}
+	return true, ""
+}
+
+// exchange sends the request once and reads the answer into c.body. ctx bounds the whole
+// exchange: when it ends, the connection is closed under the request.
+func (c *wireClient) exchange(ctx context.Context) (int, error) {
 	if c.conn == nil {
 		d := tls.Dialer{Config: c.config}
 		conn, err := d.DialContext(ctx, "tcp", c.addr)
 		if err != nil {
-			return false, err.Error()
+			return 0, err
 		}
 		c.conn = conn
 		c.br.Reset(conn)
@@ -60,30 +74,20 @@ func (c *wireClient) do(ctx context.Context) (bool, string) {
 	}
 	if _, err := c.conn.Write(c.request); err != nil {
 		c.close()
-		return false, err.Error()
+		return 0, err
 	}
 	resp, err := http.ReadResponse(c.br, nil)
 	if err != nil {
 		c.close()
-		return false, err.Error()
+		return 0, err
 	}
 	c.body.Reset()
 	_, err = c.body.ReadFrom(resp.Body)
 	resp.Body.Close()
-	switch {
-	case err != nil:
-		c.close()
-		return false, err.Error()
-	case resp.Close:
+	if err != nil || resp.Close {
 		c.close()
 	}
-	switch {
-	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Sprintf("status %d: %.200s", resp.StatusCode, c.body.Bytes())
-	case !bytes.Contains(c.body.Bytes(), tokenMarker):
-		return false, fmt.Sprintf("no token in %.200s", c.body.Bytes())
-	}
-	return true, ""
+	return resp.StatusCode, err
 }
 
 func (c *wireClient) close() {

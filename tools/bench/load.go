@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -15,12 +16,17 @@ type loadOptions struct {
 	// rate paces the clients to this many requests per second in all; 0 lets each client send
 	// its next request as soon as it has an answer (as fast as the server answers).
 	rate float64
+	// cold adds this many clients sending logins that each cost a password hash, as fast as
+	// they are answered, during the whole level.
+	cold int
 }
 
 // levelResult is one scenario at one concurrency.
 type levelResult struct {
 	Clients    int
 	Offered    float64 // requests per second the clients were paced to; 0: as fast as answered
+	Cold       int     // clients sending hashed logins alongside
+	ColdPerSec float64 // their answers per second inside the window
 	Tokens     int     // successful answers completed inside the measured window
 	PerSecond  float64
 	P50, P99   time.Duration // of the requests started inside the window
@@ -58,7 +64,7 @@ var tokenMarker = []byte(`"token":"`)
 // those still queued at its end finish (up to the drain time), so a level where requests
 // queue for longer than the window cannot look fast.
 func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, n int, o loadOptions, serverPID int) levelResult {
-	res := levelResult{Clients: n, Offered: o.rate, LoadBefore: loadAvg()}
+	res := levelResult{Clients: n, Offered: o.rate, Cold: o.cold, LoadBefore: loadAvg()}
 	rss := sampleRSS(serverPID)
 	start := time.Now()
 	windowStart, windowEnd := start.Add(o.warmup), start.Add(o.warmup+o.duration)
@@ -86,8 +92,15 @@ func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, n int, o l
 		first := start.Add(interval * time.Duration(i) / time.Duration(n))
 		wg.Go(func() { results[i] = tokenWorker(lctx, sc, roots, windowStart, windowEnd, first, interval) })
 	}
+	cold := make([]int, o.cold)
+	for i := range o.cold {
+		wg.Go(func() { cold[i] = coldWorker(lctx, sc.coldRequest(lctx, i), roots, windowStart, windowEnd) })
+	}
 	wg.Wait()
 	snaps.Wait()
+	for _, c := range cold {
+		res.ColdPerSec += float64(c) / o.duration.Seconds()
+	}
 	res.PeakRSS = rss.Peak()
 	res.LoadAfter = loadAvg()
 	if !cpu0.at.IsZero() && !cpu1.at.IsZero() {
@@ -158,6 +171,24 @@ func tokenWorker(ctx context.Context, sc scenario, roots *x509.CertPool, windowS
 			r.completed++
 		}
 	}
+}
+
+// coldWorker sends logins that each cost a password hash and are refused, back to back, until
+// the window closes, and counts the refusals that arrived inside it.
+func coldWorker(ctx context.Context, req *http.Request, roots *x509.CertPool, windowStart, windowEnd time.Time) int {
+	client, err := newWireClient(req, roots)
+	if err != nil {
+		return 0
+	}
+	defer client.close()
+	n := 0
+	for time.Now().Before(windowEnd) && ctx.Err() == nil {
+		status, err := client.exchange(ctx)
+		if now := time.Now(); err == nil && status == http.StatusUnauthorized && !now.Before(windowStart) && !now.After(windowEnd) {
+			n++
+		}
+	}
+	return n
 }
 
 // sleepUntil waits for t; false if ctx ended first.

@@ -25,7 +25,7 @@ func tokenPhase(ctx context.Context, setup *regauthSetup, o options, rep *report
 }
 
 func runScenario(ctx context.Context, setup *regauthSetup, o options, name string, rep *report) (*scenarioResult, error) {
-	ro := regauthOptions{name: name, cacheTTL: 5 * time.Minute}
+	ro := regauthOptions{name: name, cacheTTL: 5 * time.Minute, noLockout: name == scBurst}
 	if name == scCold {
 		ro.cacheTTL = 0
 		// The bcrypt limit is measured right before the cold logins, under the same load.
@@ -55,6 +55,8 @@ func runScenario(ctx context.Context, setup *regauthSetup, o options, name strin
 		sc = refreshScenario(inst.url, rt)
 	case scAnonymous:
 		sc = anonymousScenario(inst.url)
+	case scBurst:
+		sc = burstScenario(inst.url, setup.password)
 	}
 	if err := checkScenario(ctx, inst.roots, sc); err != nil {
 		return nil, err
@@ -63,8 +65,17 @@ func runScenario(ctx context.Context, setup *regauthSetup, o options, name strin
 	levels := make([]loadOptions, 0, len(o.clients)+1)
 	clients := make([]int, 0, len(o.clients)+1)
 	for _, n := range o.clients {
+		if name == scBurst {
+			break
+		}
 		levels = append(levels, loadOptions{warmup: o.warmup, duration: o.duration, drain: o.drain})
 		clients = append(clients, n)
+	}
+	if name == scBurst {
+		for _, cold := range []int{0, burstClients} {
+			levels = append(levels, loadOptions{warmup: o.warmup, duration: o.duration, drain: o.drain, rate: burstRate, cold: cold})
+			clients = append(clients, targetClients)
+		}
 	}
 	if name == scWarm {
 		// The latency target is about serving a given rate: pace the clients to it, and to
@@ -91,6 +102,9 @@ func runScenario(ctx context.Context, setup *regauthSetup, o options, name strin
 		paced := ""
 		if lr.Offered > 0 {
 			paced = fmt.Sprintf(" paced to %.0f/s", lr.Offered)
+		}
+		if lr.Cold > 0 {
+			paced += fmt.Sprintf(" + %d cold clients (%.1f hashed logins/s)", lr.Cold, lr.ColdPerSec)
 		}
 		logf("tokens %-9s %3d clients%s: %8.1f/s  p50 %-9s p99 %-9s errors %d  regauth RSS %s  CPU regauth %.2f bench %.2f others %.2f  load %s -> %s",
 			name, n, paced, lr.PerSecond, fmtLatency(lr.P50, lr.P50AtLeast), fmtLatency(lr.P99, lr.P99AtLeast), lr.Errors,

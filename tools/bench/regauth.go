@@ -79,6 +79,7 @@ type regauthOptions struct {
 	name     string        // for logs: "warm", "cold", "blobs"...
 	cacheTTL time.Duration // auth.cache_ttl; 0 disables the credential cache
 	upstream string        // registry.upstream; empty = embedded registry
+	noLockout bool         // lockout.enabled: false, for a stream of refused logins from one address
 }
 
 // regauthInstance is one running regauth process.
@@ -98,6 +99,9 @@ func (s *regauthSetup) writeConfig(o regauthOptions, port int) (string, error) {
 	fmt.Fprintf(&b, "token: {service: %q}\n", service)
 	fmt.Fprintf(&b, "auth: {htpasswd: %q, groups: %q, cache_ttl: %s}\n", s.htpasswd, s.groups, o.cacheTTL)
 	fmt.Fprintf(&b, "acl: {file: %q}\n", s.acl)
+	if o.noLockout {
+		fmt.Fprintf(&b, "lockout: {enabled: false}\n")
+	}
 	if o.upstream != "" {
 		fmt.Fprintf(&b, "registry: {upstream: %q}\n", o.upstream)
 	}

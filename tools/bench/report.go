@@ -160,6 +160,9 @@ func (r *report) writeTokens(p printer) {
 			if l.Offered > 0 {
 				offered = fmtRate(l.Offered)
 			}
+			if l.Cold > 0 {
+				offered += fmt.Sprintf(" + %d cold clients (%.1f hashed logins/s)", l.Cold, l.ColdPerSec)
+			}
 			p("| %d | %s | %s | %s | %s | %d | %s | %s | %.2f / %.2f / %.2f | %s → %s |\n",
 				l.Clients, offered, fmtRate(l.PerSecond), fmtLatency(l.P50, l.P50AtLeast), fmtLatency(l.P99, l.P99AtLeast), l.Errors,
 				fmtMiB(l.PeakRSS), fmtCPU(l.CPUPerToken()), l.CPU.Server, l.CPU.Bench, l.CPU.Others, l.LoadBefore, l.LoadAfter)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -23,6 +24,8 @@ type scenario struct {
 	newRequest func(ctx context.Context) *http.Request
 	// wantAccess is the scope the token must grant, checked once before the load.
 	wantAccess string
+	// coldRequest builds client i's login that costs a hash (levels with cold clients only).
+	coldRequest func(ctx context.Context, i int) *http.Request
 }
 
 // The scenarios, in report order. cold is warm's request against a regauth without the
@@ -32,9 +35,35 @@ const (
 	scCold      = "cold"
 	scRefresh   = "refresh"
 	scAnonymous = "anonymous"
+	scBurst     = "burst"
 )
 
-var scenarioOrder = []string{scWarm, scCold, scRefresh, scAnonymous}
+var scenarioOrder = []string{scWarm, scCold, scRefresh, scAnonymous, scBurst}
+
+// burstRate and burstClients shape the burst scenario: warm clients paced to half the target
+// rate, first alone, then alongside clients whose every login costs a password hash.
+const (
+	burstRate    = targetWarmPerSecond / 2
+	burstClients = 32
+)
+
+// burstScenario is warm's request, with unknown users guessing passwords as the cold traffic:
+// each guess costs one bcrypt compare (against a hash like the file's), as a first login does,
+// and is refused.
+func burstScenario(base, password string) scenario {
+	sc := basicScenario(scWarm, base, password)
+	sc.Name = scBurst
+	sc.Doc = fmt.Sprintf("warm's request from %d clients paced to %d/s, alone and then while %d more clients send logins of unknown users "+
+		"with random passwords back to back (lockout off): each costs one bcrypt compare like a first login, and is refused",
+		targetClients, burstRate, burstClients)
+	u := authURL(base, "repository:"+tokenRepo+":pull,push")
+	sc.coldRequest = func(ctx context.Context, i int) *http.Request {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		req.SetBasicAuth(fmt.Sprintf("guess-%d", i), rand.Text())
+		return req
+	}
+	return sc
+}
 
 // authURL is a Docker token spec request for the bench's service and one scope.
 func authURL(base, scope string) string {
