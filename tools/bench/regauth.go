@@ -76,10 +76,10 @@ func newRegauthSetup(bin, dir string) (*regauthSetup, error) {
 
 // regauthOptions is what differs between the regauth instances of a run.
 type regauthOptions struct {
-	name     string        // for logs: "warm", "cold", "blobs"...
-	cacheTTL time.Duration // auth.cache_ttl; 0 disables the credential cache
-	upstream string        // registry.upstream; empty = embedded registry
-	noLockout bool         // lockout.enabled: false, for a stream of refused logins from one address
+	name      string        // for logs: "warm", "cold", "blobs"...
+	cacheTTL  time.Duration // auth.cache_ttl; 0 disables the credential cache
+	upstream  string        // registry.upstream; empty = embedded registry
+	noLockout bool          // lockout.enabled: false, for a stream of refused logins from one address
 }
 
 // regauthInstance is one running regauth process.
