@@ -17,7 +17,7 @@ build:
 image:
 	bash scripts/build-images.sh
 
-## bench: token throughput, blob throughput vs the registry alone and Apache, memory (about 5 min, loopback only); writes docs/benchmarks.md and docs/benchmarks.png
+## bench: token throughput and latency, blob throughput vs the registry alone and Apache, memory (about 9 min, loopback only); writes docs/benchmarks.md and docs/benchmarks.png
 .PHONY: bench
 bench:
 	$(GO) run ./tools/bench -out docs

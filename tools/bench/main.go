@@ -75,7 +75,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&pacedRates, "paced-rates", fmt.Sprintf("2500,5000,7500,%d", targetWarmPerSecond), fmt.Sprintf("warm tokens/s offered by %d paced clients, to measure latency at those rates (comma-separated; empty: none)", targetClients))
 	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioOrder, ","), "token scenarios")
 	fs.StringVar(&sizes, "blob-sizes", "256MiB,1GiB", "blob sizes (MiB or GiB), comma-separated")
-	fs.IntVar(&o.blobRuns, "blob-runs", 3, "transfers per blob size, path and direction (the report shows the median)")
+	fs.IntVar(&o.blobRuns, "blob-runs", 5, "transfers per blob size, path and direction (the report shows the median)")
 	fs.StringVar(&o.regauthBin, "regauth", "", "benchmark this regauth binary instead of building one from the tree")
 	fs.StringVar(&o.registryVersion, "registry-version", "v3.1.2", "version of "+registryModule+" to go install")
 	fs.StringVar(&o.apache, "apache", apacheBin, "Apache httpd binary (Debian apache2)")
