@@ -86,10 +86,10 @@ func parseFlags(args []string) (options, error) {
 		return o, err
 	}
 	var err error
-	if o.clients, err = parseInts(clients); err != nil {
+	if o.clients, err = parseInts(clients, 4096); err != nil {
 		return o, fmt.Errorf("-clients: %w", err)
 	}
-	if o.pacedRates, err = parseRates(pacedRates); err != nil {
+	if o.pacedRates, err = parseInts(pacedRates, 1_000_000); err != nil {
 		return o, fmt.Errorf("-paced-rates: %w", err)
 	}
 	if o.blobSizes, err = parseSizes(sizes); err != nil {
@@ -222,24 +222,13 @@ func splitList(s string) []string {
 	return out
 }
 
-func parseInts(s string) ([]int, error) {
+// parseInts reads a comma-separated list of whole numbers between 1 and most.
+func parseInts(s string, most int) ([]int, error) {
 	var out []int
 	for _, f := range splitList(s) {
 		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 || n > 4096 {
-			return nil, fmt.Errorf("%q is not a count between 1 and 4096", f)
-		}
-		out = append(out, n)
-	}
-	return out, nil
-}
-
-func parseRates(s string) ([]int, error) {
-	var out []int
-	for _, f := range splitList(s) {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 || n > 1_000_000 {
-			return nil, fmt.Errorf("%q is not a rate between 1 and 1000000 per second", f)
+		if err != nil || n < 1 || n > most {
+			return nil, fmt.Errorf("%q is not a whole number between 1 and %d", f, most)
 		}
 		out = append(out, n)
 	}
