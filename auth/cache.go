@@ -5,9 +5,10 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/regauth/regauth/internal/expiring"
 )
 
 // credentialCache remembers successful password checks for a short time, so that docker's
@@ -17,14 +18,10 @@ import (
 // entry also records the user's password fingerprint and is ignored once the htpasswd line
 // changes or the user is gone.
 type credentialCache struct {
-	secret [32]byte
-	ttl    time.Duration
-	max    int
-	now    func() time.Time
-
-	mu      sync.Mutex
-	entries map[[32]byte]cacheEntry
-	order   [][32]byte // insertion order, for eviction when full
+	secret  [32]byte
+	ttl     time.Duration
+	now     func() time.Time
+	entries *expiring.Map[[32]byte, cacheEntry]
 	hits    atomic.Uint64
 	misses  atomic.Uint64
 }
@@ -32,11 +29,10 @@ type credentialCache struct {
 type cacheEntry struct {
 	user        string
 	fingerprint string
-	expires     time.Time
 }
 
-func newCredentialCache(ttl time.Duration, max int, now func() time.Time) *credentialCache {
-	c := &credentialCache{ttl: ttl, max: max, now: now, entries: make(map[[32]byte]cacheEntry)}
+func newCredentialCache(ttl time.Duration, size int, now func() time.Time) *credentialCache {
+	c := &credentialCache{ttl: ttl, now: now, entries: expiring.New[[32]byte, cacheEntry](size, now)}
 	_, _ = rand.Read(c.secret[:]) // crypto/rand.Read never returns an error (Go 1.24+)
 	return c
 }
@@ -53,10 +49,7 @@ func (c *credentialCache) key(user string, pw Password) [32]byte {
 
 // valid reports whether (user, pw) succeeded recently and the user's hash is still fingerprint.
 func (c *credentialCache) valid(k [32]byte, user, fingerprint string) bool {
-	c.mu.Lock()
-	e, ok := c.entries[k]
-	c.mu.Unlock()
-	if ok && e.user == user && e.fingerprint == fingerprint && c.now().Before(e.expires) {
+	if e, ok := c.entries.Get(k); ok && e.user == user && e.fingerprint == fingerprint {
 		c.hits.Add(1)
 		return true
 	}
@@ -65,20 +58,7 @@ func (c *credentialCache) valid(k [32]byte, user, fingerprint string) bool {
 }
 
 func (c *credentialCache) remember(k [32]byte, user, fingerprint string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, exists := c.entries[k]; !exists {
-		for len(c.order) >= c.max {
-			delete(c.entries, c.order[0])
-			c.order = c.order[1:]
-		}
-		c.order = append(c.order, k)
-	}
-	c.entries[k] = cacheEntry{user: user, fingerprint: fingerprint, expires: c.now().Add(c.ttl)}
-	// Compact the order slice now and then so its backing array does not grow forever.
-	if cap(c.order) > 4*c.max && c.max > 0 {
-		c.order = append(make([][32]byte, 0, c.max*2), c.order...)
-	}
+	c.entries.Put(k, cacheEntry{user: user, fingerprint: fingerprint}, c.now().Add(c.ttl))
 }
 
 // hashSlots bounds concurrent password hashing to the CPUs: a burst of cold logins queues here.

@@ -120,7 +120,7 @@ func TestCredentialCache(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if n := len(s.cache.entries); n != 5 {
+		if n := s.cache.entries.Len(); n != 5 {
 			t.Fatalf("cache holds %d entries, want 5", n)
 		}
 		if _, err := s.Authenticate(ctx, "u19", "pw-u19"); err != nil || s.CacheStats().Hits != 1 {
@@ -130,7 +130,7 @@ func TestCredentialCache(t *testing.T) {
 	t.Run("the cache holds no password", func(t *testing.T) {
 		s, _ := newCachedStore(t, &fakeClock{time.Now()}, 100, "alice")
 		_, _ = s.Authenticate(ctx, "alice", "pw-alice")
-		for k, e := range s.cache.entries {
+		for k, e := range s.cache.entries.All() {
 			if string(k[:]) == "pw-alice" || e.fingerprint == "pw-alice" {
 				t.Fatal("password stored in the cache")
 			}

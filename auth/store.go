@@ -171,6 +171,9 @@ func (s *Store) verify(ctx context.Context, snap *storeSnapshot, key [32]byte, u
 	return v.(bool), err
 }
 
+// HashSlots is how many password hashes may run at once.
+func (s *Store) HashSlots() int { return cap(s.slots) }
+
 // CacheStats reports how often the credential cache spared a password hash.
 func (s *Store) CacheStats() CacheStats {
 	if s.cache == nil {

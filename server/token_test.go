@@ -931,6 +931,9 @@ func TestRefreshGrantRefusesTokensThatNoLongerHold(t *testing.T) {
 			f := newFixture(t)
 			login, _ := f.granted(t, f.get(f.basicFor("alice"),
 				params("account", "alice", "client_id", "docker", "offline_token", "true", "service", testService)))
+			// Use it once first, as docker does: a refresh token just verified (and remembered)
+			// must be refused all the same once it no longer holds.
+			f.granted(t, f.post(params("grant_type", "refresh_token", "refresh_token", login.RefreshToken, "service", testService)))
 			form := tc.prepare(t, f, login.RefreshToken)
 			e := refused(t, f.post(form), http.StatusUnauthorized, "invalid_grant", "UNAUTHORIZED")
 			if !strings.Contains(e.ErrorDescription, tc.wantMessage) {

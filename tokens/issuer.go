@@ -102,7 +102,7 @@ func NewIssuer(opts IssuerOptions) (*Issuer, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Issuer{opts: opts, refreshes: newRefreshCache()}, nil
+	return &Issuer{opts: opts, refreshes: newRefreshCache(opts.Now)}, nil
 }
 
 // Service is the audience of access tokens.

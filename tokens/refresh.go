@@ -58,10 +58,10 @@ func (is *Issuer) IssueRefresh(subject, fingerprint, clientID string) (string, e
 
 // VerifyRefresh checks a refresh token's signature, issuer, audience and lifetime and returns its
 // claims. The caller still has to compare the fingerprint with the user's current one.
-// A token verified in the last minute under the same signing key is not checked again.
+// A token verified in the last minute under the same trusted keys is not checked again.
 func (is *Issuer) VerifyRefresh(raw string) (RefreshClaims, error) {
-	key, signer, now := sha256.Sum256([]byte(raw)), is.opts.Keys.Current(), is.opts.Now()
-	if c, ok := is.refreshes.get(key, signer, now); ok {
+	key, trusted := sha256.Sum256([]byte(raw)), is.opts.Keys.Trusted()
+	if c, ok := is.refreshes.get(key, trusted); ok {
 		return c, nil
 	}
 	var c RefreshClaims
@@ -71,7 +71,7 @@ func (is *Issuer) VerifyRefresh(raw string) (RefreshClaims, error) {
 	if c.Use != refreshUse || c.Subject == "" || c.Fingerprint == "" {
 		return RefreshClaims{}, fmt.Errorf("%w: not a refresh token", ErrInvalidRefreshToken)
 	}
-	is.refreshes.put(key, signer, c, now)
+	is.refreshes.put(key, trusted, c, is.opts.Now())
 	return c, nil
 }
 

@@ -2,8 +2,11 @@ package tokens
 
 import (
 	"crypto/sha256"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/regauth/regauth/internal/expiring"
 )
 
 // docker presents the same refresh token for every pull and push after `docker login`, and
@@ -12,19 +15,15 @@ import (
 //
 // Only the signature check is saved: the caller still compares the password fingerprint with
 // the user's current one on every request, so a password change or a removed user revokes a
-// token at once. An entry is keyed by the token's SHA-256 (the token itself is not kept),
-// never outlives the token, and every entry is dropped when the signing key changes
-// (rotation, reload), so a key taken out of service stops vouching for tokens within a minute
-// at most, and at once when it is replaced.
+// token at once. An entry is keyed by the token's SHA-256 (the token itself is not kept) and
+// never outlives the token. Every entry is dropped when the set of trusted keys changes
+// (rotation, reload, a retired key's grace period ending), so a key stops vouching for tokens
+// as soon as it is no longer trusted. One thing is noticed a minute late at most: the expiry of
+// the x5c certificate that vouched for a token signed by a key since rotated out.
 type refreshCache struct {
 	mu      sync.Mutex
-	signer  *KeyPair // the current key when the entries were verified
-	entries map[[sha256.Size]byte]refreshEntry
-}
-
-type refreshEntry struct {
-	claims RefreshClaims
-	until  time.Time
+	trusted []*KeyPair // the trusted keys when the entries were verified
+	entries *expiring.Map[[sha256.Size]byte, RefreshClaims]
 }
 
 const (
@@ -32,47 +31,39 @@ const (
 	refreshCacheEntries = 4096
 )
 
-func newRefreshCache() *refreshCache {
-	return &refreshCache{entries: make(map[[sha256.Size]byte]refreshEntry)}
+func newRefreshCache(now func() time.Time) *refreshCache {
+	return &refreshCache{entries: expiring.New[[sha256.Size]byte, RefreshClaims](refreshCacheEntries, now)}
 }
 
-// get returns the claims of a token verified less than a minute ago under the same key.
-func (c *refreshCache) get(key [sha256.Size]byte, signer *KeyPair, now time.Time) (RefreshClaims, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.signer != signer {
+// get returns the claims of a token verified less than a minute ago under the same trusted keys.
+func (c *refreshCache) get(key [sha256.Size]byte, trusted []*KeyPair) (RefreshClaims, bool) {
+	if !c.sameTrust(trusted, false) {
 		return RefreshClaims{}, false
 	}
-	e, ok := c.entries[key]
-	if !ok || !now.Before(e.until) {
-		return RefreshClaims{}, false
-	}
-	return e.claims, true
+	return c.entries.Get(key)
 }
 
 // put remembers a verified token until a minute from now or its expiry, whichever is first.
-func (c *refreshCache) put(key [sha256.Size]byte, signer *KeyPair, claims RefreshClaims, now time.Time) {
+func (c *refreshCache) put(key [sha256.Size]byte, trusted []*KeyPair, claims RefreshClaims, now time.Time) {
+	c.sameTrust(trusted, true)
 	until := now.Add(refreshCacheTTL)
 	if exp := time.Unix(claims.ExpiresAt, 0); exp.Before(until) {
 		until = exp
 	}
+	c.entries.Put(key, claims, until)
+}
+
+// sameTrust reports whether trusted is the set the entries were verified under; with adopt,
+// a different set replaces it and the entries are dropped.
+func (c *refreshCache) sameTrust(trusted []*KeyPair, adopt bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.signer != signer {
-		clear(c.entries)
-		c.signer = signer
+	if slices.Equal(c.trusted, trusted) {
+		return true
 	}
-	if len(c.entries) >= refreshCacheEntries {
-		// Full: drop what has lapsed, and if that is not enough, start over. Entries are a
-		// minute's worth of distinct tokens; losing them costs one signature check each.
-		for k, e := range c.entries {
-			if !now.Before(e.until) {
-				delete(c.entries, k)
-			}
-		}
-		if len(c.entries) >= refreshCacheEntries {
-			clear(c.entries)
-		}
+	if adopt {
+		c.entries.Clear()
+		c.trusted = slices.Clone(trusted)
 	}
-	c.entries[key] = refreshEntry{claims: claims, until: until}
+	return false
 }

@@ -37,11 +37,11 @@ func TestServeGivesPasswordHashesPsOfTheirOwn(t *testing.T) {
 	previous := runtime.GOMAXPROCS(3)
 	t.Cleanup(func() { runtime.GOMAXPROCS(previous) })
 
-	spareProcsForHashes(env(nil))
+	spareProcsForHashes(env(nil), 3)
 	if got := runtime.GOMAXPROCS(3); got != 6 {
 		t.Errorf("GOMAXPROCS unset: %d Ps, want 6 (3 plus one per hash slot)", got)
 	}
-	spareProcsForHashes(env(map[string]string{"GOMAXPROCS": "3"}))
+	spareProcsForHashes(env(map[string]string{"GOMAXPROCS": "3"}), 3)
 	if got := runtime.GOMAXPROCS(0); got != 3 {
 		t.Errorf("GOMAXPROCS=3 in the environment: %d Ps, want 3", got)
 	}

@@ -39,7 +39,7 @@ embeds the registry with its storage in regauth-data/registry.`,
 			if err != nil {
 				return exitError{exitUsage, err}
 			}
-			spareProcsForHashes(os.Getenv)
+			spareProcsForHashes(os.Getenv, a.Users.HashSlots())
 			ln, err := net.Listen("tcp", cfg.Listen)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
@@ -101,13 +101,14 @@ func collectGarbageLessOften(getenv func(string) string) {
 	}
 }
 
-// spareProcsForHashes doubles GOMAXPROCS unless the administrator set it. The user store hashes
-// at most GOMAXPROCS passwords at once (taken when app.New built it), each on a thread of lowered
-// priority that holds a P while it runs: with a P to spare for each, warm token requests, TLS
-// handshakes and transfers keep every core, and the kernel runs them before the hashes.
-func spareProcsForHashes(getenv func(string) string) {
+// spareProcsForHashes adds a P for each password hash that may run at once, unless the
+// administrator set GOMAXPROCS. Each hash runs on a thread of lowered priority that holds a P
+// while it runs (auth.Store): with a P to spare for each, warm token requests, TLS handshakes
+// and transfers keep every core, and the kernel runs them before the hashes. Setting GOMAXPROCS
+// fixes it from then on: a container CPU limit changed at run time is no longer followed.
+func spareProcsForHashes(getenv func(string) string, hashSlots int) {
 	if getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + hashSlots)
 	}
 }
 

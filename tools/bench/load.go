@@ -3,13 +3,15 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
 )
 
-// loadOptions say how long each concurrency level runs.
+// loadOptions describe one level: how many clients, how they send, and for how long.
 type loadOptions struct {
+	clients          int
 	warmup, duration time.Duration
 	// drain is how long requests started in the window may take to finish after it closes.
 	drain time.Duration
@@ -26,7 +28,8 @@ type levelResult struct {
 	Clients    int
 	Offered    float64 // requests per second the clients were paced to; 0: as fast as answered
 	Cold       int     // clients sending hashed logins alongside
-	ColdPerSec float64 // their answers per second inside the window
+	ColdPerSec float64 // their refusals per second inside the window
+	ColdErrors int     // their other answers and failures
 	Tokens     int     // successful answers completed inside the measured window
 	PerSecond  float64
 	P50, P99   time.Duration // of the requests started inside the window
@@ -63,7 +66,8 @@ var tokenMarker = []byte(`"token":"`)
 // inside the window; latency is measured for every request started inside the window, letting
 // those still queued at its end finish (up to the drain time), so a level where requests
 // queue for longer than the window cannot look fast.
-func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, n int, o loadOptions, serverPID int) levelResult {
+func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, o loadOptions, serverPID int) levelResult {
+	n := o.clients
 	res := levelResult{Clients: n, Offered: o.rate, Cold: o.cold, LoadBefore: loadAvg()}
 	rss := sampleRSS(serverPID)
 	start := time.Now()
@@ -92,14 +96,18 @@ func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, n int, o l
 		first := start.Add(interval * time.Duration(i) / time.Duration(n))
 		wg.Go(func() { results[i] = tokenWorker(lctx, sc, roots, windowStart, windowEnd, first, interval) })
 	}
-	cold := make([]int, o.cold)
+	cold := make([]coldResult, o.cold)
 	for i := range o.cold {
 		wg.Go(func() { cold[i] = coldWorker(lctx, sc.coldRequest(lctx, i), roots, windowStart, windowEnd) })
 	}
 	wg.Wait()
 	snaps.Wait()
 	for _, c := range cold {
-		res.ColdPerSec += float64(c) / o.duration.Seconds()
+		res.ColdPerSec += float64(c.refused) / o.duration.Seconds()
+		res.ColdErrors += c.errors
+		if res.FirstError == "" {
+			res.FirstError = c.firstErr
+		}
 	}
 	res.PeakRSS = rss.Peak()
 	res.LoadAfter = loadAvg()
@@ -173,22 +181,54 @@ func tokenWorker(ctx context.Context, sc scenario, roots *x509.CertPool, windowS
 	}
 }
 
+// coldResult is what one cold client saw.
+type coldResult struct {
+	refused  int // 401 answers that arrived inside the window: each cost regauth a hash
+	errors   int // anything else
+	firstErr string
+}
+
 // coldWorker sends logins that each cost a password hash and are refused, back to back, until
-// the window closes, and counts the refusals that arrived inside it.
-func coldWorker(ctx context.Context, req *http.Request, roots *x509.CertPool, windowStart, windowEnd time.Time) int {
+// the window closes. Anything but a 401 is an error, and the client pauses after one so that a
+// broken setup cannot spin on the generator's one P.
+func coldWorker(ctx context.Context, req *http.Request, roots *x509.CertPool, windowStart, windowEnd time.Time) coldResult {
+	var r coldResult
 	client, err := newWireClient(req, roots)
 	if err != nil {
-		return 0
+		return coldResult{errors: 1, firstErr: err.Error()}
 	}
 	defer client.close()
-	n := 0
 	for time.Now().Before(windowEnd) && ctx.Err() == nil {
 		status, err := client.exchange(ctx)
-		if now := time.Now(); err == nil && status == http.StatusUnauthorized && !now.Before(windowStart) && !now.After(windowEnd) {
-			n++
+		if err == nil && status == http.StatusUnauthorized {
+			if now := time.Now(); !now.Before(windowStart) && !now.After(windowEnd) {
+				r.refused++
+			}
+			continue
 		}
+		if ctx.Err() != nil {
+			break
+		}
+		r.errors++
+		if r.firstErr == "" {
+			r.firstErr = fmt.Sprintf("cold login: status %d, err %v: %.200s", status, err, client.body.Bytes())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	return n
+	return r
+}
+
+// offered says how the level's clients sent: "max" (as fast as answered) or a rate, with the
+// cold clients beside them.
+func (r levelResult) offered() string {
+	s := "max"
+	if r.Offered > 0 {
+		s = fmtRate(r.Offered) + "/s"
+	}
+	if r.Cold > 0 {
+		s += fmt.Sprintf(" + %d cold clients (%.1f hashed logins/s, %d errors)", r.Cold, r.ColdPerSec, r.ColdErrors)
+	}
+	return s
 }
 
 // sleepUntil waits for t; false if ctx ended first.

@@ -62,36 +62,13 @@ func runScenario(ctx context.Context, setup *regauthSetup, o options, name strin
 		return nil, err
 	}
 	sr := &scenarioResult{Name: name, Doc: sc.Doc}
-	levels := make([]loadOptions, 0, len(o.clients)+1)
-	clients := make([]int, 0, len(o.clients)+1)
-	for _, n := range o.clients {
-		if name == scBurst {
-			break
-		}
-		levels = append(levels, loadOptions{warmup: o.warmup, duration: o.duration, drain: o.drain})
-		clients = append(clients, n)
-	}
-	if name == scBurst {
-		for _, cold := range []int{0, burstClients} {
-			levels = append(levels, loadOptions{warmup: o.warmup, duration: o.duration, drain: o.drain, rate: burstRate, cold: cold})
-			clients = append(clients, targetClients)
-		}
-	}
-	if name == scWarm {
-		// The latency target is about serving a given rate: pace the clients to it, and to
-		// lower rates to show how latency grows with load.
-		for _, rate := range o.pacedRates {
-			levels = append(levels, loadOptions{warmup: o.warmup, duration: o.duration, drain: o.drain, rate: float64(rate)})
-			clients = append(clients, targetClients)
-		}
-	}
+	levels := scenarioLevels(name, o)
 	// The clients need about half a core: on one P the generator answers its timers and
 	// sockets from one thread instead of waking threads across cores for every answer, and
 	// leaves regauth about 0.1 core more (measured at 10,000 tokens/s).
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	for i, lo := range levels {
-		n := clients[i]
-		lr := runLevel(ctx, sc, inst.roots, n, lo, inst.pid())
+	for _, lo := range levels {
+		lr := runLevel(ctx, sc, inst.roots, lo, inst.pid())
 		if err := ctx.Err(); err != nil {
 			return sr, err
 		}
@@ -99,21 +76,36 @@ func runScenario(ctx context.Context, setup *regauthSetup, o options, name strin
 			return sr, err
 		}
 		sr.Levels = append(sr.Levels, lr)
-		paced := ""
-		if lr.Offered > 0 {
-			paced = fmt.Sprintf(" paced to %.0f/s", lr.Offered)
-		}
-		if lr.Cold > 0 {
-			paced += fmt.Sprintf(" + %d cold clients (%.1f hashed logins/s)", lr.Cold, lr.ColdPerSec)
-		}
-		logf("tokens %-9s %3d clients%s: %8.1f/s  p50 %-9s p99 %-9s errors %d  regauth RSS %s  CPU regauth %.2f bench %.2f others %.2f  load %s -> %s",
-			name, n, paced, lr.PerSecond, fmtLatency(lr.P50, lr.P50AtLeast), fmtLatency(lr.P99, lr.P99AtLeast), lr.Errors,
+		logf("tokens %-9s %3d clients, offered %s: %8.1f/s  p50 %-9s p99 %-9s errors %d  regauth RSS %s  CPU regauth %.2f bench %.2f others %.2f  load %s -> %s",
+			name, lr.Clients, lr.offered(), lr.PerSecond, fmtLatency(lr.P50, lr.P50AtLeast), fmtLatency(lr.P99, lr.P99AtLeast), lr.Errors,
 			fmtMiB(lr.PeakRSS), lr.CPU.Server, lr.CPU.Bench, lr.CPU.Others, lr.LoadBefore, lr.LoadAfter)
 		if lr.FirstError != "" {
 			logf("  first error: %s", lr.FirstError)
 		}
 	}
 	return sr, nil
+}
+
+// scenarioLevels is what a scenario runs: every concurrency as fast as answered; for warm, also
+// 64 clients paced to each rate (the latency target is about serving a given rate); for burst,
+// 64 clients paced to half the target rate, alone and then beside the cold clients.
+func scenarioLevels(name string, o options) []loadOptions {
+	level := func(clients int, rate float64, cold int) loadOptions {
+		return loadOptions{clients: clients, warmup: o.warmup, duration: o.duration, drain: o.drain, rate: rate, cold: cold}
+	}
+	var levels []loadOptions
+	if name == scBurst {
+		return []loadOptions{level(targetClients, burstRate, 0), level(targetClients, burstRate, burstClients)}
+	}
+	for _, n := range o.clients {
+		levels = append(levels, level(n, 0, 0))
+	}
+	if name == scWarm {
+		for _, rate := range o.pacedRates {
+			levels = append(levels, level(targetClients, float64(rate), 0))
+		}
+	}
+	return levels
 }
 
 // blobPhase starts the stock registry twice (own TLS; plain HTTP), regauth in upstream mode

@@ -156,15 +156,8 @@ func (r *report) writeTokens(p printer) {
 		p("| clients | offered | tokens/s | p50 | p99 | errors | regauth peak RSS | regauth CPU/token | CPU cores: regauth / load generator / others | load avg before → after |\n")
 		p("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 		for _, l := range s.Levels {
-			offered := "max"
-			if l.Offered > 0 {
-				offered = fmtRate(l.Offered)
-			}
-			if l.Cold > 0 {
-				offered += fmt.Sprintf(" + %d cold clients (%.1f hashed logins/s)", l.Cold, l.ColdPerSec)
-			}
 			p("| %d | %s | %s | %s | %s | %d | %s | %s | %.2f / %.2f / %.2f | %s → %s |\n",
-				l.Clients, offered, fmtRate(l.PerSecond), fmtLatency(l.P50, l.P50AtLeast), fmtLatency(l.P99, l.P99AtLeast), l.Errors,
+				l.Clients, l.offered(), fmtRate(l.PerSecond), fmtLatency(l.P50, l.P50AtLeast), fmtLatency(l.P99, l.P99AtLeast), l.Errors,
 				fmtMiB(l.PeakRSS), fmtCPU(l.CPUPerToken()), l.CPU.Server, l.CPU.Bench, l.CPU.Others, l.LoadBefore, l.LoadAfter)
 		}
 		for _, l := range s.Levels {
