@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// tokenServer answers like /auth: a token for the right Basic header, 401 otherwise, and asks
+// to close the connection when the query says so. It counts the connections it accepts.
+func tokenServer(t *testing.T) (*httptest.Server, *x509.CertPool, *atomic.Int64) {
+	t.Helper()
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Basic good" {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"errors":[]}`)
+			return
+		}
+		if r.URL.Query().Get("close") != "" {
+			w.Header().Set("Connection", "close")
+		}
+		fmt.Fprint(w, `{"token":"abc"}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	return srv, roots, &conns
+}
+
+func TestWireClientKeepsItsConnectionAndReconnectsWhenTheServerCloses(t *testing.T) {
+	srv, roots, conns := tokenServer(t)
+	ctx := context.Background()
+	request := func(query, auth string) *http.Request {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/auth"+query, nil)
+		req.Header.Set("Authorization", auth)
+		return req
+	}
+
+	keep, err := newWireClient(request("", "Basic good"), roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer keep.close()
+	for i := range 5 {
+		if ok, why := keep.do(ctx); !ok {
+			t.Fatalf("request %d: %s", i, why)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("5 keep-alive requests used %d connections, want 1", n)
+	}
+
+	closing, err := newWireClient(request("?close=1", "Basic good"), roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closing.close()
+	for i := range 3 {
+		if ok, why := closing.do(ctx); !ok {
+			t.Fatalf("request %d after Connection: close: %s", i, why)
+		}
+	}
+	if n := conns.Load(); n != 4 {
+		t.Fatalf("3 requests answered with Connection: close used %d new connections, want 3", n-1)
+	}
+
+	refused, err := newWireClient(request("", "Basic bad"), roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer refused.close()
+	if ok, why := refused.do(ctx); ok || !strings.Contains(why, "status 401") {
+		t.Fatalf("refused login: ok %v, %q; want a status 401 failure", ok, why)
+	}
+	if status, err := refused.exchange(ctx); err != nil || status != http.StatusUnauthorized {
+		t.Fatalf("exchange = %d, %v; want 401", status, err)
+	}
+}
+
+func TestLatencyTargetsAreReadAtTheirRateAndNeedARealBurst(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	rep := &report{Scenarios: []scenarioResult{
+		{Name: scWarm, Levels: []levelResult{
+			{Clients: 64, PerSecond: 15000, P99: ms(30)},                            // saturated: not the latency target
+			{Clients: 64, Offered: 5000, PerSecond: 5000, P99: ms(20)},              // another rate
+			{Clients: 64, Offered: targetWarmPerSecond, PerSecond: 9990, P99: ms(8)}, // the one
+		}},
+		{Name: scBurst, Levels: []levelResult{
+			{Clients: 64, Offered: burstRate, PerSecond: burstRate, P99: ms(3)},
+			{Clients: 64, Offered: burstRate, PerSecond: burstRate, P99: ms(6), Cold: burstClients, ColdPerSec: 0},
+		}},
+	}}
+	verdicts := map[string]*bool{}
+	for _, tg := range rep.targets() {
+		verdicts[tg.What] = tg.Met
+	}
+	latency := fmt.Sprintf("warm p99 latency at %d clients serving %d tokens/s", targetClients, targetWarmPerSecond)
+	if v := verdicts[latency]; v == nil || !*v {
+		t.Errorf("%q: %v, want met (8 ms at the target rate)", latency, v)
+	}
+	burst := fmt.Sprintf("warm p99 latency at %d tokens/s during a burst of cold logins (%d clients)", burstRate, burstClients)
+	if v := verdicts[burst]; v == nil || *v {
+		t.Errorf("%q with no hashed login at all: %v, want missed", burst, v)
+	}
+	rep.Scenarios[1].Levels[1].ColdPerSec = 12
+	for _, tg := range rep.targets() {
+		if tg.What == burst && (tg.Met == nil || !*tg.Met) {
+			t.Errorf("%q with 12 hashed logins/s and p99 6 ms: %v, want met", burst, tg.Met)
+		}
+	}
+	rep.Scenarios[0].Levels[2].PerSecond = 9000 // fell behind the offered rate
+	for _, tg := range rep.targets() {
+		if tg.What == latency && (tg.Met == nil || *tg.Met) {
+			t.Errorf("%q when 9000/s of 10000/s were served: %v, want missed", latency, tg.Met)
+		}
+	}
+}
