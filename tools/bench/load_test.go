@@ -95,8 +95,8 @@ func TestLatencyTargetsAreReadAtTheirRateAndNeedARealBurst(t *testing.T) {
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	rep := &report{Scenarios: []scenarioResult{
 		{Name: scWarm, Levels: []levelResult{
-			{Clients: 64, PerSecond: 15000, P99: ms(30)},                            // saturated: not the latency target
-			{Clients: 64, Offered: 5000, PerSecond: 5000, P99: ms(20)},              // another rate
+			{Clients: 64, PerSecond: 15000, P99: ms(30)},                             // saturated: not the latency target
+			{Clients: 64, Offered: 5000, PerSecond: 5000, P99: ms(20)},               // another rate
 			{Clients: 64, Offered: targetWarmPerSecond, PerSecond: 9990, P99: ms(8)}, // the one
 		}},
 		{Name: scBurst, Levels: []levelResult{
