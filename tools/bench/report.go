@@ -248,8 +248,8 @@ func (r *report) writeReproduce(p printer) {
 	p("## Reproduce\n\n```sh\nmake bench        # = go run ./tools/bench -out docs\n```\n\n")
 	p("It needs Go, network access to the module proxy the first time (to build `%s`) and, for the\n", registryModule)
 	p("Apache line, Debian's `apache2` package. Flags for longer or narrower runs:\n\n")
-	p("```sh\ngo run ./tools/bench -out docs -warmup %s -duration %s -drain %s -clients %s \\\n  -scenarios %s -blob-sizes %s -blob-runs %d \\\n  -micro-benchtime %s   # also: -skip tokens,blobs,micro  -regauth BINARY  -keep\n```\n",
-		o.warmup, o.duration, o.drain, joinInts(o.clients), strings.Join(o.scenarios, ","), joinSizes(o.blobSizes), o.blobRuns, o.microBenchtime)
+	p("```sh\ngo run ./tools/bench -out docs -warmup %s -duration %s -drain %s -clients %s -paced-rates %s \\\n  -scenarios %s -blob-sizes %s -blob-runs %d \\\n  -micro-benchtime %s   # also: -skip tokens,blobs,micro  -regauth BINARY  -keep\n```\n",
+		o.warmup, o.duration, o.drain, joinInts(o.clients), joinInts(o.pacedRates), strings.Join(o.scenarios, ","), joinSizes(o.blobSizes), o.blobRuns, o.microBenchtime)
 }
 
 func fmtLatency(d time.Duration, atLeast bool) string {
