@@ -80,6 +80,8 @@ func TestEachMethodMovesItsSeries(t *testing.T) {
 			[]want{{"regauth_authentication_seconds", map[string]string{"result": "ok"}, 1}}},
 		{"ObserveAuthentication from the cache", func(m *Metrics) { m.ObserveAuthentication(40*time.Microsecond, AuthCacheHit) },
 			[]want{{"regauth_authentication_seconds", map[string]string{"result": "cache_hit"}, 1}}},
+		{"ObserveTokenRequest", func(m *Metrics) { m.ObserveTokenRequest(300 * time.Microsecond) },
+			[]want{{"regauth_token_request_seconds", map[string]string{}, 1}}},
 		{"PasswordVerification hashed", func(m *Metrics) { m.PasswordVerification(false) },
 			[]want{{"regauth_password_verifications_total", map[string]string{"source": "bcrypt"}, 1}}},
 		{"PasswordVerification cached", func(m *Metrics) { m.PasswordVerification(true) },

@@ -66,6 +66,7 @@ func TestEveryTokenAndRefusalIsAuditedAndCounted(t *testing.T) {
 		`regauth_tokens_denied_total{reason="bad_credentials"} 1`,
 		`regauth_authentication_seconds_count{result="ok"} 1`,
 		`regauth_authentication_seconds_count{result="fail"} 1`,
+		`regauth_token_request_seconds_count 2`, // both /auth requests, granted or refused
 	} {
 		if !strings.Contains(string(body), series) {
 			t.Errorf("/metrics lacks %s", series)

@@ -87,8 +87,8 @@ func New(opts Options) (*Server, error) {
 	})
 
 	ts := &tokenService{opts: &s.opts}
-	s.engine.GET("/auth", ts.get)
-	s.engine.POST("/auth", ts.post)
+	s.engine.GET("/auth", s.timeTokenRequests, ts.get)
+	s.engine.POST("/auth", s.timeTokenRequests, ts.post)
 	s.engine.GET("/auth/jwks.json", s.jwks)
 	s.engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	s.engine.GET("/readyz", s.readyz)
@@ -137,6 +137,13 @@ func deadlines(timeout time.Duration) gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// timeTokenRequests records how long each /auth request takes to answer.
+func (s *Server) timeTokenRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	s.opts.Metrics.ObserveTokenRequest(time.Since(start))
 }
 
 // recoverer turns a panic into a JSON 500 and a log line instead of a dropped connection.

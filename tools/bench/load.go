@@ -35,6 +35,11 @@ type levelResult struct {
 	P50, P99   time.Duration // of the requests started inside the window
 	P50AtLeast bool          // the percentile counts requests cut off after the drain time
 	P99AtLeast bool
+	// ServerP50 and ServerP99 are regauth's own view (its token_request_seconds histogram over
+	// the window): the upper bound of the bucket holding the percentile; Over marks one beyond
+	// the last bucket. Zero when not measured.
+	ServerP50, ServerP99         time.Duration
+	ServerP50Over, ServerP99Over bool
 	Errors     int // failed requests during warm-up and window
 	FirstError string
 	PeakRSS    uint64 // regauth, during warm-up, window and drain
@@ -76,12 +81,18 @@ func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, o loadOpti
 	defer cancel()
 
 	var cpu0, cpu1 cpuSnapshot
+	var hist0, hist1 histogram
+	var histErr error
 	var snaps sync.WaitGroup
 	snaps.Go(func() {
 		if sleepUntil(lctx, windowStart) {
 			cpu0 = takeCPU(serverPID)
+			hist0, histErr = scrapeTokenRequests(lctx, roots, sc.metricsURL)
 			if sleepUntil(lctx, windowEnd) {
 				cpu1 = takeCPU(serverPID)
+				if histErr == nil {
+					hist1, histErr = scrapeTokenRequests(lctx, roots, sc.metricsURL)
+				}
 			}
 		}
 	})
@@ -124,6 +135,11 @@ func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, o loadOpti
 		if res.FirstError == "" {
 			res.FirstError = r.firstErr
 		}
+	}
+	if histErr == nil && hist1.total > 0 {
+		inside := hist1.since(hist0)
+		res.ServerP50, res.ServerP50Over, _ = inside.quantile(0.50)
+		res.ServerP99, res.ServerP99Over, _ = inside.quantile(0.99)
 	}
 	res.PerSecond = float64(res.Tokens) / o.duration.Seconds()
 	res.P50, res.P50AtLeast = percentile(latencies, cutOff, 0.50)

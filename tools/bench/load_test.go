@@ -129,3 +129,21 @@ func TestLatencyTargetsAreReadAtTheirRateAndNeedARealBurst(t *testing.T) {
 		}
 	}
 }
+
+func TestHistogramQuantilesAreBucketBoundsOfTheWindow(t *testing.T) {
+	before := histogram{bounds: []float64{0.001, 0.01, 0.1}, counts: []uint64{10, 10, 10}, total: 10}
+	after := histogram{bounds: []float64{0.001, 0.01, 0.1}, counts: []uint64{108, 119, 119}, total: 120}
+	inside := after.since(before) // 98 under 1 ms, 11 more under 10 ms, 1 past 100 ms
+	if d, over, ok := inside.quantile(0.5); !ok || over || d != time.Millisecond {
+		t.Errorf("p50 = %v, over %v, ok %v; want ≤ 1ms", d, over, ok)
+	}
+	if d, over, ok := inside.quantile(0.99); !ok || over || d != 10*time.Millisecond {
+		t.Errorf("p99 = %v, over %v, ok %v; want ≤ 10ms", d, over, ok)
+	}
+	if d, over, ok := inside.quantile(1); !ok || !over || d != 100*time.Millisecond {
+		t.Errorf("max = %v, over %v, ok %v; want > 100ms", d, over, ok)
+	}
+	if _, _, ok := before.since(before).quantile(0.5); ok {
+		t.Error("an empty window has a percentile")
+	}
+}

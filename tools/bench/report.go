@@ -150,14 +150,18 @@ func (r *report) writeTokens(p printer) {
 	p("the answer is in, so the rate is all the server can do and the mean latency is clients / rate;\n")
 	p("a rate — the clients paced to that many requests per second in all, each latency counted from\n")
 	p("when its request was due, so falling behind shows as latency (no coordinated omission).\n")
+	p("*in regauth* is regauth's own histogram `%s` over the window (from the parsed request to the\n", tokenRequestSeries)
+	p("last byte written; `≤` a bucket's upper bound): what the latencies above spend outside it was spent\n")
+	p("queued in the kernel, in the Go runtime or in the load generator.\n")
 	p("*CPU/token* is regauth's own CPU time divided by tokens; *CPU cores* are averages over the window.\n\n")
 	for _, s := range r.Scenarios {
 		p("### %s\n\n%s.\n\n", s.Name, s.Doc)
-		p("| clients | offered | tokens/s | p50 | p99 | errors | regauth peak RSS | regauth CPU/token | CPU cores: regauth / load generator / others | load avg before → after |\n")
-		p("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+		p("| clients | offered | tokens/s | p50 | p99 | in regauth: p50 / p99 | errors | regauth peak RSS | regauth CPU/token | CPU cores: regauth / load generator / others | load avg before → after |\n")
+		p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 		for _, l := range s.Levels {
-			p("| %d | %s | %s | %s | %s | %d | %s | %s | %.2f / %.2f / %.2f | %s → %s |\n",
-				l.Clients, l.offered(), fmtRate(l.PerSecond), fmtLatency(l.P50, l.P50AtLeast), fmtLatency(l.P99, l.P99AtLeast), l.Errors,
+			p("| %d | %s | %s | %s | %s | %s / %s | %d | %s | %s | %.2f / %.2f / %.2f | %s → %s |\n",
+				l.Clients, l.offered(), fmtRate(l.PerSecond), fmtLatency(l.P50, l.P50AtLeast), fmtLatency(l.P99, l.P99AtLeast),
+				fmtBucket(l.ServerP50, l.ServerP50Over), fmtBucket(l.ServerP99, l.ServerP99Over), l.Errors,
 				fmtMiB(l.PeakRSS), fmtCPU(l.CPUPerToken()), l.CPU.Server, l.CPU.Bench, l.CPU.Others, l.LoadBefore, l.LoadAfter)
 		}
 		for _, l := range s.Levels {
@@ -250,6 +254,18 @@ func (r *report) writeReproduce(p printer) {
 	p("Apache line, Debian's `apache2` package. Flags for longer or narrower runs:\n\n")
 	p("```sh\ngo run ./tools/bench -out docs -warmup %s -duration %s -drain %s -clients %s -paced-rates %s \\\n  -scenarios %s -blob-sizes %s -blob-runs %d \\\n  -micro-benchtime %s   # also: -skip tokens,blobs,micro  -regauth BINARY  -keep\n```\n",
 		o.warmup, o.duration, o.drain, joinInts(o.clients), joinInts(o.pacedRates), strings.Join(o.scenarios, ","), joinSizes(o.blobSizes), o.blobRuns, o.microBenchtime)
+}
+
+// fmtBucket shows a histogram percentile: "≤ bound", "> bound" past the last bucket, "–" if
+// not measured.
+func fmtBucket(d time.Duration, over bool) string {
+	switch {
+	case d == 0:
+		return "–"
+	case over:
+		return "> " + fmtLatency(d, false)
+	}
+	return "≤ " + fmtLatency(d, false)
 }
 
 func fmtLatency(d time.Duration, atLeast bool) string {

@@ -24,6 +24,8 @@ type scenario struct {
 	newRequest func(ctx context.Context) *http.Request
 	// wantAccess is the scope the token must grant, checked once before the load.
 	wantAccess string
+	// metricsURL is regauth's /metrics, read at both ends of each window.
+	metricsURL string
 	// coldRequest builds client i's login that costs a hash (levels with cold clients only).
 	coldRequest func(ctx context.Context, i int) *http.Request
 }
