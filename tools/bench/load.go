@@ -40,12 +40,12 @@ type levelResult struct {
 	// the last bucket. Zero when not measured.
 	ServerP50, ServerP99         time.Duration
 	ServerP50Over, ServerP99Over bool
-	Errors     int // failed requests during warm-up and window
-	FirstError string
-	PeakRSS    uint64 // regauth, during warm-up, window and drain
-	CPU        cpuUse // cores busy during the window: regauth, the load generator, everybody else
-	LoadBefore string
-	LoadAfter  string
+	Errors                       int // failed requests during warm-up and window
+	FirstError                   string
+	PeakRSS                      uint64 // regauth, during warm-up, window and drain
+	CPU                          cpuUse // cores busy during the window: regauth, the load generator, everybody else
+	LoadBefore                   string
+	LoadAfter                    string
 }
 
 // CPUPerToken is regauth's own CPU time per token: what a token costs whatever the machine.
