@@ -40,12 +40,15 @@ type levelResult struct {
 	// the last bucket. Zero when not measured.
 	ServerP50, ServerP99         time.Duration
 	ServerP50Over, ServerP99Over bool
-	Errors                       int // failed requests during warm-up and window
-	FirstError                   string
-	PeakRSS                      uint64 // regauth, during warm-up, window and drain
-	CPU                          cpuUse // cores busy during the window: regauth, the load generator, everybody else
-	LoadBefore                   string
-	LoadAfter                    string
+	// SentP99 is the p99 of paced requests counted from when they were actually sent rather
+	// than due: the difference is time they waited for their connection or for the generator.
+	SentP99    time.Duration
+	Errors     int // failed requests during warm-up and window
+	FirstError string
+	PeakRSS    uint64 // regauth, during warm-up, window and drain
+	CPU        cpuUse // cores busy during the window: regauth, the load generator, everybody else
+	LoadBefore string
+	LoadAfter  string
 }
 
 // CPUPerToken is regauth's own CPU time per token: what a token costs whatever the machine.
@@ -60,6 +63,7 @@ func (r levelResult) CPUPerToken() time.Duration {
 type workerResult struct {
 	completed int             // successful answers that arrived inside the window
 	latencies []time.Duration // of requests started inside the window
+	fromSend  []time.Duration // the same requests, from when they were actually sent
 	cutOff    []time.Duration // requests started inside the window and still unanswered after the drain
 	errors    int
 	firstErr  string
@@ -126,10 +130,11 @@ func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, o loadOpti
 		res.CPU = cpuBetween(cpu0, cpu1)
 	}
 
-	var latencies, cutOff []time.Duration
+	var latencies, fromSend, cutOff []time.Duration
 	for _, r := range results {
 		res.Tokens += r.completed
 		latencies = append(latencies, r.latencies...)
+		fromSend = append(fromSend, r.fromSend...)
 		cutOff = append(cutOff, r.cutOff...)
 		res.Errors += r.errors
 		if res.FirstError == "" {
@@ -144,6 +149,9 @@ func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, o loadOpti
 	res.PerSecond = float64(res.Tokens) / o.duration.Seconds()
 	res.P50, res.P50AtLeast = percentile(latencies, cutOff, 0.50)
 	res.P99, res.P99AtLeast = percentile(latencies, cutOff, 0.99)
+	if o.rate > 0 {
+		res.SentP99, _ = percentile(fromSend, nil, 0.99)
+	}
 	return res
 }
 
@@ -171,6 +179,7 @@ func tokenWorker(ctx context.Context, sc scenario, roots *x509.CertPool, windowS
 		if !t0.Before(windowEnd) || ctx.Err() != nil {
 			return r
 		}
+		sent := time.Now()
 		ok, why := client.do(ctx)
 		t1 := time.Now()
 		started := !t0.Before(windowStart)
@@ -190,6 +199,7 @@ func tokenWorker(ctx context.Context, sc scenario, roots *x509.CertPool, windowS
 		}
 		if started {
 			r.latencies = append(r.latencies, t1.Sub(t0))
+			r.fromSend = append(r.fromSend, t1.Sub(sent))
 		}
 		if !t1.Before(windowStart) && !t1.After(windowEnd) {
 			r.completed++
@@ -232,6 +242,15 @@ func coldWorker(ctx context.Context, req *http.Request, roots *x509.CertPool, wi
 		time.Sleep(10 * time.Millisecond)
 	}
 	return r
+}
+
+// p99 shows the p99, and for paced levels the p99 counted from the actual send as well.
+func (r levelResult) p99() string {
+	s := fmtLatency(r.P99, r.P99AtLeast)
+	if r.SentP99 > 0 {
+		s += " (" + fmtLatency(r.SentP99, false) + " from send)"
+	}
+	return s
 }
 
 // offered says how the level's clients sent: "max" (as fast as answered) or a rate, with the

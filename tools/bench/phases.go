@@ -78,7 +78,7 @@ func runScenario(ctx context.Context, setup *regauthSetup, o options, name strin
 		}
 		sr.Levels = append(sr.Levels, lr)
 		logf("tokens %-9s %3d clients, offered %s: %8.1f/s  p50 %-9s p99 %-9s in regauth %s / %s  errors %d  regauth RSS %s  CPU regauth %.2f bench %.2f others %.2f  load %s -> %s",
-			name, lr.Clients, lr.offered(), lr.PerSecond, fmtLatency(lr.P50, lr.P50AtLeast), fmtLatency(lr.P99, lr.P99AtLeast),
+			name, lr.Clients, lr.offered(), lr.PerSecond, fmtLatency(lr.P50, lr.P50AtLeast), lr.p99(),
 			fmtBucket(lr.ServerP50, lr.ServerP50Over), fmtBucket(lr.ServerP99, lr.ServerP99Over), lr.Errors,
 			fmtMiB(lr.PeakRSS), lr.CPU.Server, lr.CPU.Bench, lr.CPU.Others, lr.LoadBefore, lr.LoadAfter)
 		if lr.FirstError != "" {

@@ -146,7 +146,8 @@ func (r *report) writeTokens(p printer) {
 	p("Every scenario runs against a fresh regauth process. *tokens/s* counts answers with a token\n")
 	p("that arrived in the measured window; latencies are those of the requests started in the window,\n")
 	p("each waited for to the end (up to %s after the window; `>=` marks a percentile that includes\n", r.Options.drain)
-	p("requests cut off there). *offered* says how the clients send: *max* — the next request as soon as\n")
+	p("requests cut off there; for paced clients the p99 counted from the actual send follows in brackets).\n")
+	p("*offered* says how the clients send: *max* — the next request as soon as\n")
 	p("the answer is in, so the rate is all the server can do and the mean latency is clients / rate;\n")
 	p("a rate — the clients paced to that many requests per second in all, each latency counted from\n")
 	p("when its request was due, so falling behind shows as latency (no coordinated omission).\n")
@@ -160,7 +161,7 @@ func (r *report) writeTokens(p printer) {
 		p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 		for _, l := range s.Levels {
 			p("| %d | %s | %s | %s | %s | %s / %s | %d | %s | %s | %.2f / %.2f / %.2f | %s → %s |\n",
-				l.Clients, l.offered(), fmtRate(l.PerSecond), fmtLatency(l.P50, l.P50AtLeast), fmtLatency(l.P99, l.P99AtLeast),
+				l.Clients, l.offered(), fmtRate(l.PerSecond), fmtLatency(l.P50, l.P50AtLeast), l.p99(),
 				fmtBucket(l.ServerP50, l.ServerP50Over), fmtBucket(l.ServerP99, l.ServerP99Over), l.Errors,
 				fmtMiB(l.PeakRSS), fmtCPU(l.CPUPerToken()), l.CPU.Server, l.CPU.Bench, l.CPU.Others, l.LoadBefore, l.LoadAfter)
 		}
