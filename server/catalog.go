@@ -15,6 +15,7 @@ import (
 	"github.com/regauth/regauth/acl"
 	"github.com/regauth/regauth/auth"
 	"github.com/regauth/regauth/internal/capture"
+	"github.com/regauth/regauth/internal/listing"
 	"github.com/regauth/regauth/tokens"
 )
 
@@ -169,36 +170,24 @@ func (cf *catalogFilter) readAll(c *gin.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var all []string
-	last := ""
-	for {
-		q := url.Values{"n": {strconv.Itoa(catalogMaxPage)}}
-		if last != "" {
-			q.Set("last", last)
-		}
-		req, err := http.NewRequestWithContext(c.Request.Context(), http.MethodGet, "/v2/_catalog?"+q.Encode(), nil)
+	return listing.All(func(last string) ([]string, bool, error) {
+		req, err := http.NewRequestWithContext(c.Request.Context(), http.MethodGet, "/v2/_catalog?"+listing.Query(catalogMaxPage, last), nil)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		req.Host = c.Request.Host
 		req.RemoteAddr = c.Request.RemoteAddr
 		req.Header.Set("Authorization", "Bearer "+issued.Token)
 		rec := capture.Serve(cf.registry, req, catalogPageLimit)
 		if rec.Status != http.StatusOK || rec.Overflow {
-			return nil, fmt.Errorf("registry answered %d: %s", rec.Status, truncate(rec.Body.String()))
+			return nil, false, fmt.Errorf("registry answered %d: %s", rec.Status, truncate(rec.Body.String()))
 		}
 		var page catalogBody
 		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
-			return nil, fmt.Errorf("registry catalog: %w", err)
+			return nil, false, fmt.Errorf("registry catalog: %w", err)
 		}
-		all = append(all, page.Repositories...)
-		if rec.Header().Get("Link") == "" || len(page.Repositories) == 0 {
-			break
-		}
-		last = page.Repositories[len(page.Repositories)-1]
-	}
-	sort.Strings(all)
-	return all, nil
+		return page.Repositories, rec.Header().Get("Link") != "", nil
+	})
 }
 
 // writeRegistryError answers in the registry's own error format.

@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/regauth/regauth/internal/capture"
+	"github.com/regauth/regauth/internal/listing"
 	"net/http"
-	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/regauth/regauth/acl"
@@ -130,31 +128,19 @@ func repoPath(name, kind, ref string) string {
 
 // tags lists every tag of a repository, following the registry's pages.
 func (c *registryClient) tags(ctx context.Context, name string) ([]string, error) {
-	var all []string
-	last := ""
-	for range 1000 {
-		q := url.Values{"n": {strconv.Itoa(catalogBatch)}}
-		if last != "" {
-			q.Set("last", last)
-		}
-		resp, err := c.do(ctx, http.MethodGet, "/v2/"+name+"/tags/list?"+q.Encode(), "", maxTagsPage)
+	return listing.All(func(last string) ([]string, bool, error) {
+		resp, err := c.do(ctx, http.MethodGet, "/v2/"+name+"/tags/list?"+listing.Query(catalogBatch, last), "", maxTagsPage)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		var page struct {
 			Tags []string `json:"tags"`
 		}
 		if err := json.Unmarshal(resp.Body.Bytes(), &page); err != nil {
-			return nil, fmt.Errorf("tags of %s: %w", name, err)
+			return nil, false, fmt.Errorf("tags of %s: %w", name, err)
 		}
-		all = append(all, page.Tags...)
-		if resp.Header().Get("Link") == "" || len(page.Tags) == 0 {
-			break
-		}
-		last = page.Tags[len(page.Tags)-1]
-	}
-	sort.Strings(all)
-	return all, nil
+		return page.Tags, resp.Header().Get("Link") != "", nil
+	})
 }
 
 // rawManifest is a manifest as the registry stored it, with the digest computed here.
@@ -222,31 +208,19 @@ func (h *handler) catalog(r *http.Request) ([]string, error) {
 		return nil, err
 	}
 	c := &registryClient{handler: h.opts.Registry, orig: r, token: issued.Token}
-	var all []string
-	last := ""
-	for range 100000 {
-		q := url.Values{"n": {strconv.Itoa(catalogBatch)}}
-		if last != "" {
-			q.Set("last", last)
-		}
-		resp, err := c.do(r.Context(), http.MethodGet, "/v2/_catalog?"+q.Encode(), "", 16<<20)
+	return listing.All(func(last string) ([]string, bool, error) {
+		resp, err := c.do(r.Context(), http.MethodGet, "/v2/_catalog?"+listing.Query(catalogBatch, last), "", 16<<20)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		var page struct {
 			Repositories []string `json:"repositories"`
 		}
 		if err := json.Unmarshal(resp.Body.Bytes(), &page); err != nil {
-			return nil, fmt.Errorf("registry catalog: %w", err)
+			return nil, false, fmt.Errorf("registry catalog: %w", err)
 		}
-		all = append(all, page.Repositories...)
-		if resp.Header().Get("Link") == "" || len(page.Repositories) == 0 {
-			break
-		}
-		last = page.Repositories[len(page.Repositories)-1]
-	}
-	sort.Strings(all)
-	return all, nil
+		return page.Repositories, resp.Header().Get("Link") != "", nil
+	})
 }
 
 // visibleRepositories filters the catalog to what v may pull.

@@ -94,12 +94,7 @@ func newUserAddCommand() *cobra.Command {
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				return fmt.Errorf("create the directory of auth.htpasswd: %w", err)
 			}
-			if err := setHash(path, name, hash, func(f *auth.HtpasswdFile) error {
-				if f.Has(name) {
-					return existsErr()
-				}
-				return nil
-			}); err != nil {
+			if err := setHash(path, name, hash, false, existsErr); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "added user %q to %s\n", name, path)
@@ -137,12 +132,7 @@ func newUserPasswdCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := setHash(path, name, hash, func(f *auth.HtpasswdFile) error {
-				if !f.Has(name) {
-					return missing()
-				}
-				return nil
-			}); err != nil {
+			if err := setHash(path, name, hash, true, missing); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "changed the password of %q in %s\n", name, path)
@@ -316,12 +306,13 @@ func saveError(err error) error {
 	return usage(err)
 }
 
-// setHash writes name's new hash into the htpasswd file under the edit lock. check runs again
-// under the lock, since the file may have changed while the password was being typed.
-func setHash(path, name, hash string, check func(*auth.HtpasswdFile) error) error {
+// setHash writes name's new hash into the htpasswd file under the edit lock. Whether the user
+// exists is checked again under the lock, since the file may have changed while the password was
+// being typed: when it is not what exists says, refuse gives the error.
+func setHash(path, name, hash string, exists bool, refuse func() error) error {
 	return editHtpasswd(path, func(f *auth.HtpasswdFile) error {
-		if err := check(f); err != nil {
-			return err
+		if f.Has(name) != exists {
+			return refuse()
 		}
 		_, err := f.Set(name, hash)
 		return err

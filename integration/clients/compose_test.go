@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -141,21 +140,9 @@ func waitReady(reg *regauth, timeout time.Duration) error {
 	last := errors.New("no development CA yet")
 	for time.Now().Before(deadline) {
 		time.Sleep(250 * time.Millisecond)
-		client, err := reg.httpClient()
-		if err != nil {
-			last = err
-			continue
-		}
-		resp, err := client.Get(reg.URL + "/readyz")
-		if err != nil {
-			last = err
-			continue
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
+		if last = reg.answersOK("/readyz"); last == nil {
 			return nil
 		}
-		last = fmt.Errorf("/readyz: %s", resp.Status)
 	}
 	return fmt.Errorf("after %v: %w", timeout, last)
 }

@@ -188,21 +188,9 @@ func (r *regauth) start() error {
 			return fmt.Errorf("regauth exited during start (%v):\n%s", err, r.logTail(40))
 		case <-time.After(200 * time.Millisecond):
 		}
-		client, err := r.httpClient()
-		if err != nil {
-			last = err
-			continue
-		}
-		resp, err := client.Get(r.URL + "/healthz")
-		if err != nil {
-			last = err
-			continue
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK {
+		if last = r.answersOK("/healthz"); last == nil {
 			return nil
 		}
-		last = fmt.Errorf("/healthz: %s", resp.Status)
 	}
 	_ = r.cmd.Process.Kill()
 	return fmt.Errorf("regauth not healthy after 90s (%v):\n%s", last, r.logTail(40))
@@ -258,6 +246,23 @@ func (r *regauth) restart() error {
 		return err
 	}
 	return r.start()
+}
+
+// answersOK GETs path from the front (trusting regauth's CA, once it exists) and wants a 200.
+func (r *regauth) answersOK(path string) error {
+	client, err := r.httpClient()
+	if err != nil {
+		return err
+	}
+	resp, err := client.Get(r.URL + path)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", path, resp.Status)
+	}
+	return nil
 }
 
 // httpClient trusts only regauth's CA.
