@@ -258,29 +258,22 @@ func userGroups(cfg *config.Config) map[string][]string {
 
 // editHtpasswd locks the user file, loads it, applies edit and saves the result.
 func editHtpasswd(path string, edit func(*auth.HtpasswdFile) error) error {
-	lock, err := auth.LockForEdit(path)
-	if err != nil {
-		return lockError(err)
-	}
-	defer lock.Unlock()
-	f, err := auth.LoadHtpasswdFile(path)
-	if err != nil {
-		return usage(err)
-	}
-	if err := edit(f); err != nil {
-		return err
-	}
-	return saveError(f.Save())
+	return editLocked(path, auth.LoadHtpasswdFile, edit)
 }
 
 // editGroups locks the group file, loads it, applies edit and saves the result.
 func editGroups(path string, edit func(*auth.GroupFile) error) error {
+	return editLocked(path, auth.LoadGroupFile, edit)
+}
+
+// editLocked holds the edit lock of path while it loads the file, applies edit and saves it.
+func editLocked[F interface{ Save() error }](path string, load func(string) (F, error), edit func(F) error) error {
 	lock, err := auth.LockForEdit(path)
 	if err != nil {
 		return lockError(err)
 	}
 	defer lock.Unlock()
-	f, err := auth.LoadGroupFile(path)
+	f, err := load(path)
 	if err != nil {
 		return usage(err)
 	}
