@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// callWriter keeps every Write call apart, to prove that one call carries exactly one line.
+// callWriter keeps every Write call apart, to prove that a call carries whole lines only.
 type callWriter struct {
 	mu    sync.Mutex
 	calls [][]byte
@@ -29,6 +29,21 @@ func (w *callWriter) Calls() [][]byte {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.calls
+}
+
+// Lines is every line written, in order, each with its newline.
+func (w *callWriter) Lines(t *testing.T) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for _, call := range w.Calls() {
+		if len(call) == 0 || call[len(call)-1] != '\n' {
+			t.Fatalf("a write does not end a line: %q", call)
+		}
+		for line := range bytes.Lines(call) {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // blockingWriter stalls every Write until released, like a hung disk.
@@ -137,13 +152,10 @@ func TestConcurrentLoggersNeverInterleaveLines(t *testing.T) {
 		t.Fatalf("dropped %d events", l.Dropped())
 	}
 	seen := map[string]bool{}
-	for _, call := range w.Calls() {
-		if bytes.Count(call, []byte("\n")) != 1 || call[len(call)-1] != '\n' {
-			t.Fatalf("a write is not exactly one line: %q", call)
-		}
+	for _, line := range w.Lines(t) {
 		var e Event
-		if err := json.Unmarshal(call, &e); err != nil {
-			t.Fatalf("invalid JSON line %q: %v", call, err)
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("invalid JSON line %q: %v", line, err)
 		}
 		if seen[e.RequestID] {
 			t.Fatalf("event %s written twice", e.RequestID)
@@ -152,6 +164,61 @@ func TestConcurrentLoggersNeverInterleaveLines(t *testing.T) {
 	}
 	if len(seen) != goroutines*each {
 		t.Errorf("got %d events, want %d", len(seen), goroutines*each)
+	}
+}
+
+func TestEventsLoggedTogetherAreWrittenTogether(t *testing.T) {
+	var w callWriter
+	l := NewJSONLogger(&w)
+	logged := make(chan struct{})
+	l.gather = func() { <-logged } // the writer holds its batch open until all are logged
+	for i := range 500 {
+		l.Log(Event{Kind: KindToken, RequestID: fmt.Sprint(i), Rules: []string{strings.Repeat("r", 200)}})
+	}
+	close(logged)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := w.Lines(t)
+	if len(lines) != 500 {
+		t.Fatalf("wrote %d lines, want 500", len(lines))
+	}
+	for i, line := range lines {
+		var e Event
+		if err := json.Unmarshal(line, &e); err != nil || e.RequestID != fmt.Sprint(i) {
+			t.Fatalf("line %d = %q (%v), want request %d in order", i, line, err, i)
+		}
+	}
+	// ~135 KB of lines in as few writes as maxWrite allows: each write is full, that is
+	// the next line would not have fitted.
+	calls := w.Calls()
+	if len(calls) < 2 {
+		t.Fatalf("%d writes for %d bytes, want them split at %d", len(calls), len(bytes.Join(calls, nil)), maxWrite)
+	}
+	for i, call := range calls {
+		if len(call) > maxWrite {
+			t.Errorf("write %d has %d bytes, more than %d", i, len(call), maxWrite)
+		}
+		if i+1 < len(calls) {
+			next, _, _ := bytes.Cut(calls[i+1], []byte("\n"))
+			if len(call)+len(next)+1 <= maxWrite {
+				t.Errorf("write %d (%d bytes) ended although the next line (%d bytes) fitted", i, len(call), len(next)+1)
+			}
+		}
+	}
+}
+
+func TestAnEventReachesTheWriterWithoutClose(t *testing.T) {
+	var w callWriter
+	l := NewJSONLogger(&w)
+	defer l.Close()
+	l.Log(Event{Kind: KindReload, Target: "acl"})
+	deadline := time.Now().Add(5 * time.Second)
+	for len(w.Calls()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the event was not written within 5 s of Log")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -172,7 +239,7 @@ func TestCloseWritesEveryQueuedEvent(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
-	if n := len(w.Calls()); n != 100 {
+	if n := len(w.Lines(t)); n != 100 {
 		t.Errorf("wrote %d lines, want 100", n)
 	}
 	if l.Dropped() != 0 {
@@ -204,7 +271,7 @@ func TestAFullQueueDropsAndCountsInsteadOfBlocking(t *testing.T) {
 	}
 	close(w.release)
 	l.Close()
-	if n := len(w.Calls()); n != 1+buffer {
+	if n := len(w.Lines(t)); n != 1+buffer {
 		t.Errorf("wrote %d lines, want %d", n, 1+buffer)
 	}
 }
