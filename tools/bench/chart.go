@@ -127,19 +127,25 @@ func tokenChart(r *report) (*plot.Plot, error) {
 	return p, nil
 }
 
-// latencyChart draws p50 and p99 of the warm tokens against the rate the paced clients offered,
-// with the latency target.
+// latencyChart draws p50 and p99 of the warm tokens against the rate the paced clients offered
+// (the median window of each rate), with the latency target.
 func latencyChart(r *report) (*plot.Plot, error) {
 	p := plot.New()
-	var paced []levelResult
+	var rates []float64
 	for _, s := range r.Scenarios {
 		if s.Name != scWarm {
 			continue
 		}
 		for _, l := range s.Levels {
-			if l.Offered > 0 {
-				paced = append(paced, l)
+			if l.Offered > 0 && !slices.Contains(rates, l.Offered) {
+				rates = append(rates, l.Offered)
 			}
+		}
+	}
+	var paced []levelResult
+	for _, rate := range rates {
+		if l, ok := r.pacedLevel(scWarm, rate, 0); ok {
+			paced = append(paced, l.levelResult)
 		}
 	}
 	if len(paced) == 0 {

@@ -21,6 +21,8 @@ type loadOptions struct {
 	// cold adds this many clients sending logins that each cost a password hash, as fast as
 	// they are answered, during the whole level.
 	cold int
+	// run numbers the windows of a paced level that is measured more than once (from 1).
+	run int
 }
 
 // levelResult is one scenario at one concurrency.
@@ -28,6 +30,7 @@ type levelResult struct {
 	Clients    int
 	Offered    float64 // requests per second the clients were paced to; 0: as fast as answered
 	Cold       int     // clients sending hashed logins alongside
+	Run        int     // which window of a paced level (from 1); 0 for clients sending as fast as answered
 	ColdPerSec float64 // their refusals per second inside the window
 	ColdErrors int     // their other answers and failures
 	Tokens     int     // successful answers completed inside the measured window
@@ -77,7 +80,7 @@ var tokenMarker = []byte(`"token":"`)
 // queue for longer than the window cannot look fast.
 func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, o loadOptions, serverPID int) levelResult {
 	n := o.clients
-	res := levelResult{Clients: n, Offered: o.rate, Cold: o.cold, LoadBefore: loadAvg()}
+	res := levelResult{Clients: n, Offered: o.rate, Cold: o.cold, Run: o.run, LoadBefore: loadAvg()}
 	rss := sampleRSS(serverPID)
 	start := time.Now()
 	windowStart, windowEnd := start.Add(o.warmup), start.Add(o.warmup+o.duration)
@@ -262,6 +265,9 @@ func (r levelResult) offered() string {
 	}
 	if r.Cold > 0 {
 		s += fmt.Sprintf(" + %d cold clients (%.1f hashed logins/s, %d errors)", r.Cold, r.ColdPerSec, r.ColdErrors)
+	}
+	if r.Run > 0 {
+		s += fmt.Sprintf(", window %d", r.Run)
 	}
 	return s
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -145,5 +146,63 @@ func TestHistogramQuantilesAreBucketBoundsOfTheWindow(t *testing.T) {
 	}
 	if _, _, ok := before.since(before).quantile(0.5); ok {
 		t.Error("an empty window has a percentile")
+	}
+}
+
+func TestALatencyTargetReadsTheMedianWindowAndShowsTheRange(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	window := func(run int, p99 time.Duration, atLeast bool) levelResult {
+		return levelResult{Clients: 64, Offered: targetWarmPerSecond, PerSecond: targetWarmPerSecond, Run: run, P99: p99, P99AtLeast: atLeast}
+	}
+	latency := fmt.Sprintf("warm p99 latency at %d clients serving %d tokens/s", targetClients, targetWarmPerSecond)
+	tests := []struct {
+		name     string
+		windows  []levelResult
+		met      bool
+		measured string
+	}{
+		{"one stalled window of three", []levelResult{window(1, ms(9), false), window(2, ms(446), false), window(3, ms(8), false)}, true, "median 9.00 ms of 3 windows (8.00 ms–446 ms)"},
+		{"two slow windows of three", []levelResult{window(1, ms(9), false), window(2, ms(12), false), window(3, ms(11), false)}, false, "median 11 ms of 3 windows (9.00 ms–12 ms)"},
+		{"a cut-off window counts as the slowest", []levelResult{window(1, ms(9), false), window(2, ms(2), true), window(3, ms(8), false)}, true, "median 9.00 ms of 3 windows (8.00 ms–>= 2.00 ms)"},
+		{"an even count reads the upper middle", []levelResult{window(1, ms(9), false), window(2, ms(11), false)}, false, "median 11 ms of 2 windows (9.00 ms–11 ms)"},
+		{"a single window", []levelResult{window(1, ms(9), false)}, true, "9.00 ms"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := &report{Scenarios: []scenarioResult{{Name: scWarm, Levels: tt.windows}}}
+			for _, tg := range rep.targets() {
+				if tg.What != latency {
+					continue
+				}
+				if tg.Met == nil || *tg.Met != tt.met {
+					t.Errorf("met = %v, want %v (%s)", tg.Met, tt.met, tg.Measured)
+				}
+				if !strings.HasPrefix(tg.Measured, tt.measured+" (") {
+					t.Errorf("measured = %q, want it to start with %q", tg.Measured, tt.measured)
+				}
+				return
+			}
+			t.Fatalf("no target %q", latency)
+		})
+	}
+}
+
+func TestPacedLevelsAreMeasuredRoundRobin(t *testing.T) {
+	o := options{clients: []int{1, 64}, pacedRates: []int{5000, 10000}, pacedRuns: 2}
+	var got []string
+	for _, l := range scenarioLevels(scWarm, o) {
+		got = append(got, fmt.Sprintf("%d@%.0f#%d", l.clients, l.rate, l.run))
+	}
+	want := []string{"1@0#0", "64@0#0", "64@5000#1", "64@10000#1", "64@5000#2", "64@10000#2"}
+	if !slices.Equal(got, want) {
+		t.Errorf("warm levels = %v, want %v", got, want)
+	}
+	got = nil
+	for _, l := range scenarioLevels(scBurst, o) {
+		got = append(got, fmt.Sprintf("%d cold#%d", l.cold, l.run))
+	}
+	want = []string{"0 cold#1", fmt.Sprintf("%d cold#1", burstClients), "0 cold#2", fmt.Sprintf("%d cold#2", burstClients)}
+	if !slices.Equal(got, want) {
+		t.Errorf("burst levels = %v, want %v", got, want)
 	}
 }

@@ -90,21 +90,27 @@ func runScenario(ctx context.Context, setup *regauthSetup, o options, name strin
 
 // scenarioLevels is what a scenario runs: every concurrency as fast as answered; for warm, also
 // 64 clients paced to each rate (the latency target is about serving a given rate); for burst,
-// 64 clients paced to half the target rate, alone and then beside the cold clients.
+// 64 clients paced to half the target rate, alone and then beside the cold clients. Paced
+// levels are measured -paced-runs times, round-robin, so that a busy moment of a shared
+// machine lands in one window of a level rather than deciding it.
 func scenarioLevels(name string, o options) []loadOptions {
-	level := func(clients int, rate float64, cold int) loadOptions {
-		return loadOptions{clients: clients, warmup: o.warmup, duration: o.duration, drain: o.drain, rate: rate, cold: cold}
+	level := func(clients int, rate float64, cold, run int) loadOptions {
+		return loadOptions{clients: clients, warmup: o.warmup, duration: o.duration, drain: o.drain, rate: rate, cold: cold, run: run}
 	}
 	var levels []loadOptions
-	if name == scBurst {
-		return []loadOptions{level(targetClients, burstRate, 0), level(targetClients, burstRate, burstClients)}
+	if name != scBurst {
+		for _, n := range o.clients {
+			levels = append(levels, level(n, 0, 0, 0))
+		}
 	}
-	for _, n := range o.clients {
-		levels = append(levels, level(n, 0, 0))
-	}
-	if name == scWarm {
-		for _, rate := range o.pacedRates {
-			levels = append(levels, level(targetClients, float64(rate), 0))
+	for run := 1; run <= o.pacedRuns; run++ {
+		switch name {
+		case scBurst:
+			levels = append(levels, level(targetClients, burstRate, 0, run), level(targetClients, burstRate, burstClients, run))
+		case scWarm:
+			for _, rate := range o.pacedRates {
+				levels = append(levels, level(targetClients, float64(rate), 0, run))
+			}
 		}
 	}
 	return levels

@@ -153,7 +153,9 @@ func (r *report) writeTokens(p printer) {
 	p("*offered* says how the clients send: *max* — the next request as soon as\n")
 	p("the answer is in, so the rate is all the server can do and the mean latency is clients / rate;\n")
 	p("a rate — the clients paced to that many requests per second in all, each latency counted from\n")
-	p("when its request was due, so falling behind shows as latency (no coordinated omission).\n")
+	p("when its request was due, so falling behind shows as latency (no coordinated omission). Each\n")
+	p("paced level is measured in %d windows, round-robin with the other paced levels of its scenario;\n", r.Options.pacedRuns)
+	p("the targets and the chart read the window with the median p99.\n")
 	p("*in regauth* is regauth's own histogram `%s` over the window (from the parsed request to the\n", tokenRequestSeries)
 	p("last byte written; `≤` a bucket's upper bound): what the latencies above spend outside it was spent\n")
 	p("queued in the kernel, in the Go runtime or in the load generator.\n")
@@ -256,8 +258,8 @@ func (r *report) writeReproduce(p printer) {
 	p("## Reproduce\n\n```sh\nmake bench        # = go run ./tools/bench -out docs\n```\n\n")
 	p("It needs Go, network access to the module proxy the first time (to build `%s`) and, for the\n", registryModule)
 	p("Apache line, Debian's `apache2` package. Flags for longer or narrower runs:\n\n")
-	p("```sh\ngo run ./tools/bench -out docs -warmup %s -duration %s -drain %s -clients %s -paced-rates %s \\\n  -scenarios %s -blob-sizes %s -blob-runs %d \\\n  -micro-benchtime %s   # also: -skip tokens,blobs,micro  -regauth BINARY  -keep\n```\n",
-		o.warmup, o.duration, o.drain, joinInts(o.clients), joinInts(o.pacedRates), strings.Join(o.scenarios, ","), joinSizes(o.blobSizes), o.blobRuns, o.microBenchtime)
+	p("```sh\ngo run ./tools/bench -out docs -warmup %s -duration %s -drain %s -clients %s -paced-rates %s -paced-runs %d \\\n  -scenarios %s -blob-sizes %s -blob-runs %d \\\n  -micro-benchtime %s   # also: -skip tokens,blobs,micro  -regauth BINARY  -keep\n```\n",
+		o.warmup, o.duration, o.drain, joinInts(o.clients), joinInts(o.pacedRates), o.pacedRuns, strings.Join(o.scenarios, ","), joinSizes(o.blobSizes), o.blobRuns, o.microBenchtime)
 }
 
 // fmtBucket shows a histogram percentile: "≤ bound", "> bound" past the last bucket, "–" if
