@@ -11,7 +11,7 @@ import (
 // microPackages hold the Go benchmarks of the hot path: scope parsing, token signing and
 // refresh-token checks (tokens), the ACL decision over 1,000 rules (acl), the credential cache
 // hit (auth), and a whole warm /auth request through the handlers without the network (server).
-var microPackages = []string{"./tokens", "./acl", "./auth", "./server"}
+var microPackages = []string{"./tokens", "./acl", "./auth", "./audit", "./server"}
 
 // microResult is one `go test -bench` line.
 type microResult struct {
