@@ -198,8 +198,9 @@ func (c *dockerCLI) login(t testing.TB, host, user, pw string) result {
 // Docker always counts 127.0.0.0/8 as an "insecure registry" (dockerd appends it to
 // insecure-registries unconditionally), and for an insecure registry it neither reads
 // certs.d nor verifies the certificate. So against a loopback regauth this step is what
-// users do, but the daemon's TLS verification is not what is proven here: the other clients
-// (curl, skopeo, podman, crane, regctl, oras, ctr) verify against the CA.
+// users do, but the daemon's TLS verification is not what is proven there; the test in
+// dockertls_test.go proves it on a non-loopback address (and the other clients — curl, skopeo,
+// podman, crane, regctl, oras, ctr — verify against the CA everywhere).
 func trustCertsD(host, caFile string) (func(), error) {
 	dir := filepath.Join("/etc/docker/certs.d", host)
 	ca, err := os.ReadFile(caFile)

@@ -1,6 +1,7 @@
 package clients
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -29,10 +30,10 @@ import (
 // (group admins) may do everything. They all start with this password.
 const password = "password"
 
-// regauth is one `regauth serve` process on a loopback port, started from a config file the
-// way an admin would run it.
+// regauth is one `regauth serve` process on a free port (of 127.0.0.1 unless asked otherwise),
+// started from a config file the way an admin would run it.
 type regauth struct {
-	Host    string // 127.0.0.1:port, as image references and docker's certs.d name it
+	Host    string // address:port, as image references and docker's certs.d name it
 	URL     string // https://127.0.0.1:port
 	CAFile  string // the development CA regauth generated under data_dir/tls
 	CertDir string // a directory holding only ca.crt, for --cert-dir style flags
@@ -52,6 +53,7 @@ func newRegauth(bin, dir string) (*regauth, error) {
 
 // regauthOptions change what newRegauthWith writes before regauth starts.
 type regauthOptions struct {
+	ip     string            // the address to listen on and name in public_url; 127.0.0.1 when empty
 	config string            // more configuration, appended to regauth.yaml
 	acl    []byte            // the rules; the classic ones when nil
 	users  map[string]string // more users and their passwords; they belong to no group
@@ -66,8 +68,9 @@ func newRegauthWith(bin, dir string, opts regauthOptions) (*regauth, error) {
 	if err != nil {
 		return nil, err
 	}
+	ip := cmp.Or(opts.ip, "127.0.0.1")
 	r := &regauth{
-		Host:      fmt.Sprintf("127.0.0.1:%d", port),
+		Host:      net.JoinHostPort(ip, fmt.Sprint(port)),
 		bin:       bin,
 		dir:       dir,
 		passwords: map[string]string{"test": password, "testpush": password, "admin": password},
