@@ -37,13 +37,7 @@ func TestComposeStackClassicWalkthrough(t *testing.T) {
 			Env: append(d.envList(), "REGISTRY_HTTP_SECRET=compose-config-check")})
 	})
 
-	start := time.Now()
-	build := command{Path: "bash", Args: []string{"scripts/build-images.sh"}, Dir: root, Env: d.envList(), Timeout: 15 * time.Minute}
-	if mk := findPeer("make"); mk != "" {
-		build = command{Path: mk, Args: []string{"image"}, Dir: root, Env: d.envList(), Timeout: 15 * time.Minute}
-	}
-	mustRun(t, build)
-	t.Logf("images built in %v", time.Since(start).Round(time.Millisecond))
+	buildImages(t, d, root)
 
 	dir := t.TempDir()
 	if err := writeComposeFiles(dir); err != nil {
@@ -73,7 +67,7 @@ func TestComposeStackClassicWalkthrough(t *testing.T) {
 		}
 	})
 
-	start = time.Now()
+	start := time.Now()
 	mustRun(t, dc("up", "-d"))
 	reg := &regauth{
 		Host:   fmt.Sprintf("127.0.0.1:%d", port),
@@ -103,6 +97,19 @@ func TestComposeStackClassicWalkthrough(t *testing.T) {
 	if left := strings.TrimSpace(mustRun(t, dc("ps", "-q")).Stdout); left != "" {
 		t.Errorf("containers left after down -v: %s", left)
 	}
+}
+
+// buildImages runs `make image` (or its script when make is missing): regauth:local and
+// regauth-test-registry:local from local binaries.
+func buildImages(t *testing.T, d *dockerDaemon, root string) {
+	t.Helper()
+	start := time.Now()
+	build := command{Path: "bash", Args: []string{"scripts/build-images.sh"}, Dir: root, Env: d.envList(), Timeout: 15 * time.Minute}
+	if mk := findPeer("make"); mk != "" {
+		build = command{Path: mk, Args: []string{"image"}, Dir: root, Env: d.envList(), Timeout: 15 * time.Minute}
+	}
+	mustRun(t, build)
+	t.Logf("images built in %v", time.Since(start).Round(time.Millisecond))
 }
 
 // envList is a copy of what the docker tools need in their environment.

@@ -1,0 +1,174 @@
+package clients
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
+)
+
+// The production docker-compose.yml as written — its own compose network (a bridge), named
+// volumes, the .pfx and its password as compose secrets owned by the images' user, the
+// fixed ports 5043 and 127.0.0.1:5000 — with only the registry image swapped for the one
+// built here (nothing can be pulled). The admin's steps from the file's header: a legacy
+// .pfx in deploy/, `up -d`, users added with `regauth user add` inside the container; then
+// the classic walkthrough, with the push landing in the registry container that regauth
+// reaches by its service name.
+func TestProductionComposeFileRunsAsWritten(t *testing.T) {
+	d := needDocker(t)
+	compose := needPeer(t, "docker-compose")
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, addr := range []string{"0.0.0.0:5043", "127.0.0.1:5000"} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("docker-compose.yml publishes %s, which is taken on this machine: %v", addr, err)
+		}
+		ln.Close()
+	}
+	buildImages(t, d, root)
+
+	// The project directory an admin would have: the compose file and deploy/ beside it.
+	dir := t.TempDir()
+	file, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "docker-compose.yml"), file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(dir, "ca.crt")
+	if err := writeLegacyPFX(filepath.Join(dir, "deploy"), caFile, "pfx password"); err != nil {
+		t.Fatal(err)
+	}
+
+	reg := &regauth{Host: "127.0.0.1:5043", URL: "https://127.0.0.1:5043", CAFile: caFile}
+	project := fmt.Sprintf("regauthprod%d", time.Now().UnixNano()%1e6)
+	env := append(d.envList(), "REGISTRY_IMAGE=regauth-test-registry:local", "REGISTRY_HTTP_SECRET="+rand.Text(), "REGAUTH_PUBLIC_URL="+reg.URL)
+	dc := func(stdin string, args ...string) command {
+		return command{Path: compose, Dir: dir, Stdin: stdin, Env: env, Args: append([]string{"--project-name", project}, args...)}
+	}
+	down := false
+	t.Cleanup(func() {
+		if t.Failed() {
+			run(t, dc("", "logs", "--no-color"))
+		}
+		if !down {
+			run(t, dc("", "down", "-v"))
+		}
+	})
+
+	start := time.Now()
+	mustRun(t, dc("", "up", "-d"))
+	if err := waitReady(reg, 90*time.Second); err != nil {
+		t.Fatalf("the production stack is not ready: %v", err)
+	}
+	t.Logf("stack up and ready in %v, serving the certificate from the .pfx secret", time.Since(start).Round(time.Millisecond))
+	if logs := mustRun(t, dc("", "logs", "--no-color", "regauth")).Output(); !strings.Contains(logs, "Created user \"admin\"") {
+		t.Errorf("regauth's first start did not report the admin user it created:\n%s", tail(logs, 20))
+	}
+
+	// Users as the admin adds them: inside the running container, the password on stdin.
+	for _, u := range []string{"test", "testpush"} {
+		mustRun(t, dc(password+"\n", "exec", "-T", "regauth", "/regauth", "user", "add", u, "--password-stdin"))
+	}
+	mustRun(t, dc("", "exec", "-T", "regauth", "/regauth", "group", "add", "pusher", "testpush"))
+	// regauth watches the user files; the change is live within moments.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+		status, _, body := reg.get(t.Context(), t, "/v2/", "testpush", password)
+		if status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("users added with regauth user add were not picked up within 30 s: GET /v2/ as testpush: %d %s", status, body)
+		}
+	}
+
+	classicWalkthrough(t, d, reg)
+	logs := mustRun(t, dc("", "logs", "--no-color", "registry")).Output()
+	if !strings.Contains(logs, "PUT /v2/test-hello/manifests/v2") {
+		t.Error("the registry container's log has no PUT of test-hello:v2: regauth did not reach it as registry:5000")
+	}
+	if strings.Contains(logs, "traces export") {
+		t.Error("the registry tries to export traces although the compose file turns that off")
+	}
+
+	mustRun(t, dc("", "down", "-v"))
+	down = true
+}
+
+// writeLegacyPFX writes deploy/tls.pfx — a certificate for localhost and 127.0.0.1 with its
+// key, in the legacy encoding Windows exports (RC2-40 certificates, 3DES key, SHA-1 MAC) —
+// and deploy/pfx-password, both 0600 and owned by the images' user as the compose file's
+// header says; the issuing CA goes to caFile for the clients.
+func writeLegacyPFX(deployDir, caFile, pw string) error {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "regauth compose test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	leaf, err := x509.ParseCertificate(leafDER)
+	if err != nil {
+		return err
+	}
+	pfx, err := pkcs12.LegacyRC2.Encode(key, leaf, []*x509.Certificate{ca}, pw)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(deployDir, 0o755); err != nil {
+		return err
+	}
+	for name, content := range map[string][]byte{"tls.pfx": pfx, "pfx-password": []byte(pw)} {
+		path := filepath.Join(deployDir, name)
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			return err
+		}
+		if err := os.Chown(path, imageUser, imageUser); err != nil {
+			return fmt.Errorf("chown %s to the images' user %d (the test needs root): %w", path, imageUser, err)
+		}
+	}
+	return nil
+}
