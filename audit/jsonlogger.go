@@ -13,9 +13,9 @@ import (
 const DefaultBuffer = 4096
 
 // gatherDelay is how long the writer lets events gather after the first one before writing
-// them together: the most an event waits for the file, and at 10,000 tokens/s one write
-// per ~100 events instead of one write and one goroutine wake-up per event (measured:
-// 0.10 core at that rate).
+// them together: the most an event waits for the file. At 10,000 tokens/s that is one write
+// per ~100 events instead of one write and one goroutine wake-up per event; auditing then
+// cost regauth 0.03 core instead of 0.10 (measured with the bench's paced clients).
 const gatherDelay = 10 * time.Millisecond
 
 // maxWrite bounds one write; a longer batch is split between lines.
@@ -127,12 +127,12 @@ func (l *JSONLogger) run() {
 		batch = append(batch[:0], first...)
 		events := 1
 		l.gather()
-		for more := true; more; {
+	drain:
+		for {
 			select {
 			case line, ok := <-l.lines:
 				if !ok { // closed: write this batch; the range loop then ends
-					more = false
-					break
+					break drain
 				}
 				if len(batch)+len(line) > maxWrite {
 					l.write(batch, events)
@@ -141,7 +141,7 @@ func (l *JSONLogger) run() {
 				batch = append(batch, line...)
 				events++
 			default:
-				more = false
+				break drain
 			}
 		}
 		l.write(batch, events)
