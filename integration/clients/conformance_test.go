@@ -41,20 +41,11 @@ func TestOCIConformanceFrontMatchesTheBareRegistry(t *testing.T) {
 	}
 
 	bareHost := startBareRegistry(t, registryBin)
-	reg, err := newRegauthWith(env.bin, t.TempDir(), regauthOptions{
+	reg := startRegauth(t, "", regauthOptions{
 		config: "registry:\n  delete: true\n",
 		acl:    []byte(conformanceACL),
 		users:  map[string]string{"conformance": password},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := reg.stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	reg.showLogOnFailure(t)
 
 	start := time.Now()
 	bare := runConformance(t, suite, conformanceTarget{name: "bare", registry: bareHost, tls: "disabled"})

@@ -15,16 +15,7 @@ import (
 func TestDockerVerifiesTheCertificateOfARegauthAwayFromLoopback(t *testing.T) {
 	d := needDocker(t)
 	ip := nonLoopbackIPv4(t)
-	reg, err := newRegauthWith(env.bin, t.TempDir(), regauthOptions{ip: ip})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := reg.stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	reg.showLogOnFailure(t)
+	reg := startRegauth(t, "", regauthOptions{ip: ip})
 
 	docker := d.newCLI(t)
 	r := docker.login(t, reg.Host, "test", password)

@@ -16,16 +16,7 @@ import (
 // This test runs its own regauth, because it changes a password and restarts the process.
 func TestDockerLoginStoresAnIdentityTokenNotThePassword(t *testing.T) {
 	d := needDocker(t)
-	reg, err := newRegauth(env.bin, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := reg.stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	reg.showLogOnFailure(t)
+	reg := startRegauth(t, "", regauthOptions{})
 	if untrust, err := trustCertsD(reg.Host, reg.CAFile); err != nil {
 		t.Logf("warning: could not put regauth's CA in docker's certs.d: %v", err)
 	} else {

@@ -129,6 +129,26 @@ acl:
 	return r, os.WriteFile(filepath.Join(r.CertDir, "ca.crt"), ca, 0o644)
 }
 
+// startRegauth runs a regauth of the test's own in dir (a new temporary directory when empty):
+// stopped when the test ends, its log shown when the test fails.
+func startRegauth(t *testing.T, dir string, opts regauthOptions) *regauth {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	reg, err := newRegauthWith(env.bin, dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := reg.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	reg.showLogOnFailure(t)
+	return reg
+}
+
 // classicGroups is the Apache group file of the classic setup.
 const classicGroups = "pusher: testpush\nadmins: admin\n"
 

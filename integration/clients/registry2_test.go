@@ -40,27 +40,17 @@ func TestDockerClassicWalkthroughRegistry2(t *testing.T) {
 	defer ln.Close()
 	dir := t.TempDir()
 	var up *registry2
-	reg, err := newRegauthWith(env.bin, dir, regauthOptions{
+	reg := startRegauth(t, dir, regauthOptions{
 		config: fmt.Sprintf("registry:\n  upstream: http://%s\n", ln.Addr()),
 		beforeStart: func(r *regauth) error {
-			var startErr error
-			up, startErr = startRegistry2(r, ln, filepath.Join(dir, "registry2"))
-			return startErr
+			var err error
+			if up, err = startRegistry2(r, ln, filepath.Join(dir, "registry2")); err == nil {
+				t.Cleanup(up.stop) // after regauth's stop: cleanups run last-in first-out
+			}
+			return err
 		},
 	})
-	if up != nil {
-		t.Cleanup(up.stop)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := reg.stop(); err != nil {
-			t.Error(err)
-		}
-	})
 	t.Logf("registry: github.com/docker/distribution v2.8.3 (registry:2) on http://%s, behind regauth %s", ln.Addr(), reg.URL)
-	reg.showLogOnFailure(t)
 	t.Cleanup(func() {
 		if t.Failed() {
 			log, _ := os.ReadFile(up.logFile)
