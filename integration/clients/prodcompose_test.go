@@ -1,14 +1,10 @@
 package clients
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +13,8 @@ import (
 	"time"
 
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/regauth/regauth/certs"
 )
 
 // The production docker-compose.yml as written — its own compose network (a bridge), named
@@ -112,50 +110,32 @@ func TestProductionComposeFileRunsAsWritten(t *testing.T) {
 }
 
 // writeLegacyPFX writes deploy/tls.pfx — a certificate for localhost and 127.0.0.1 with its
-// key, in the legacy encoding Windows exports (RC2-40 certificates, 3DES key, SHA-1 MAC) —
-// and deploy/pfx-password, both 0600 and owned by the images' user as the compose file's
-// header says; the issuing CA goes to caFile for the clients.
+// key (regauth's own development certificate, made in a scratch directory), in the legacy
+// encoding Windows exports (RC2-40 certificates, 3DES key, SHA-1 MAC) — and
+// deploy/pfx-password, both 0600 and owned by the images' user as the compose file's header
+// says; the issuing CA goes to caFile for the clients.
 func writeLegacyPFX(deployDir, caFile, pw string) error {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	dev, err := certs.EnsureDevCertificate(filepath.Join(deployDir, "..", "devcert"), nil, time.Now())
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "regauth compose test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	caPEM, err := os.ReadFile(dev.CAFile)
 	if err != nil {
 		return err
 	}
-	ca, err := x509.ParseCertificate(caDER)
+	block, _ := pem.Decode(caPEM)
+	if block == nil {
+		return fmt.Errorf("%s: no PEM certificate", dev.CAFile)
+	}
+	ca, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
 		return err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pfx, err := pkcs12.LegacyRC2.Encode(dev.Bundle.Key, dev.Bundle.Leaf, []*x509.Certificate{ca}, pw)
 	if err != nil {
 		return err
 	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, ca, &key.PublicKey, caKey)
-	if err != nil {
-		return err
-	}
-	leaf, err := x509.ParseCertificate(leafDER)
-	if err != nil {
-		return err
-	}
-	pfx, err := pkcs12.LegacyRC2.Encode(key, leaf, []*x509.Certificate{ca}, pw)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(deployDir, 0o755); err != nil {
