@@ -292,6 +292,54 @@ func TestFailedWritesAndLateEventsAreCountedAsDropped(t *testing.T) {
 	}
 }
 
+func TestAShortWriteCountsOnlyTheLostEventsAndEndsTheCutLine(t *testing.T) {
+	var out bytes.Buffer
+	writes := 0
+	l := NewJSONLogger(writerFunc(func(p []byte) (int, error) {
+		writes++
+		if writes == 1 { // the disk fills up in the middle of the second line
+			first := bytes.IndexByte(p, '\n') + 1
+			n := first + 10
+			out.Write(p[:n])
+			return n, errors.New("disk full")
+		}
+		return out.Write(p)
+	}))
+	logged := make(chan struct{})
+	l.gather = func() { <-logged }
+	for i := range 3 {
+		l.Log(Event{Kind: KindToken, RequestID: fmt.Sprint(i)})
+	}
+	close(logged)
+	l.Log(Event{Kind: KindToken, RequestID: "after"}) // may join the failed batch or follow it
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	var got []string
+	for _, line := range lines {
+		var e Event
+		if json.Unmarshal([]byte(line), &e) == nil {
+			got = append(got, e.RequestID)
+		}
+	}
+	// Line 0 made it, line 1 was cut and ended, line 2 was lost with it; "after" is whole
+	// either way, on a line of its own.
+	if fmt.Sprint(got) != "[0 after]" && fmt.Sprint(got) != "[0]" {
+		t.Errorf("whole lines written: %v, want [0 after] (or [0] when after joined the failed batch)\n%s", got, out.String())
+	}
+	wantDropped := uint64(2)
+	if len(got) == 1 {
+		wantDropped = 3
+	}
+	if l.Dropped() != wantDropped {
+		t.Errorf("Dropped() = %d, want %d", l.Dropped(), wantDropped)
+	}
+	if len(lines) != 1+len(got) { // the cut line is there, ended, and nothing else
+		t.Errorf("%d lines in the output, want %d:\n%s", len(lines), 1+len(got), out.String())
+	}
+}
+
 func TestTheLoggerKeepsNoReferenceToTheCallersSlices(t *testing.T) {
 	var out bytes.Buffer
 	l := NewJSONLogger(&out)

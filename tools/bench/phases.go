@@ -76,6 +76,11 @@ func runScenario(ctx context.Context, setup *regauthSetup, o options, name strin
 		if err := inst.exitedErr(); err != nil {
 			return sr, err
 		}
+		if lr.Tokens > 0 {
+			if err := inst.emptyAudit(); err != nil {
+				return sr, err
+			}
+		}
 		sr.Levels = append(sr.Levels, lr)
 		logf("tokens %-9s %3d clients, offered %s: %8.1f/s  p50 %-9s p99 %-9s in regauth %s / %s  errors %d  regauth RSS %s  CPU regauth %.2f bench %.2f others %.2f  load %s -> %s",
 			name, lr.Clients, lr.offered(), lr.PerSecond, fmtLatency(lr.P50, lr.P50AtLeast), lr.p99(),

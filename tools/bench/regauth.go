@@ -88,6 +88,26 @@ type regauthInstance struct {
 	url    string // https://127.0.0.1:port
 	roots  *x509.CertPool
 	config string
+	audit  string // its audit log
+}
+
+// auditFile is where the instance called name writes its audit log.
+func (s *regauthSetup) auditFile(name string) string {
+	return filepath.Join(s.dir, "audit-"+name+".jsonl")
+}
+
+// emptyAudit checks that regauth audited something since the last call, then empties the
+// file: a full bench audits over a million tokens, which would otherwise fill the temporary
+// directory with several hundred MB.
+func (inst *regauthInstance) emptyAudit() error {
+	fi, err := os.Stat(inst.audit)
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	if fi.Size() == 0 {
+		return fmt.Errorf("regauth wrote nothing to its audit log %s", inst.audit)
+	}
+	return os.Truncate(inst.audit, 0)
 }
 
 // writeConfig writes the configuration of one instance listening on port.
@@ -96,7 +116,7 @@ func (s *regauthSetup) writeConfig(o regauthOptions, port int) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %q\npublic_url: %q\ndata_dir: %q\n", addr, "https://"+addr, s.dataDir)
 	// Every token is audited, as by default; to a file, as a deployment keeps it.
-	fmt.Fprintf(&b, "log: {level: warn}\naudit: {output: %q}\n", filepath.Join(s.dir, "audit-"+o.name+".jsonl"))
+	fmt.Fprintf(&b, "log: {level: warn}\naudit: {output: %q}\n", s.auditFile(o.name))
 	fmt.Fprintf(&b, "token: {service: %q}\n", service)
 	fmt.Fprintf(&b, "auth: {htpasswd: %q, groups: %q, cache_ttl: %s}\n", s.htpasswd, s.groups, o.cacheTTL)
 	fmt.Fprintf(&b, "acl: {file: %q}\n", s.acl)
@@ -124,7 +144,7 @@ func (s *regauthSetup) start(ctx context.Context, o regauthOptions) (*regauthIns
 	if err != nil {
 		return nil, err
 	}
-	inst := &regauthInstance{process: p, url: fmt.Sprintf("https://127.0.0.1:%d", port), config: cfg}
+	inst := &regauthInstance{process: p, url: fmt.Sprintf("https://127.0.0.1:%d", port), config: cfg, audit: s.auditFile(o.name)}
 	err = waitReady(ctx, p, 60*time.Second, func(ctx context.Context) error {
 		if inst.roots == nil {
 			roots, err := loadRoots(s.caFile())

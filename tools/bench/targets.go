@@ -59,8 +59,8 @@ func (r *report) level(scenario string, n int) (levelResult, bool) {
 }
 
 // pacedLevel is the scenario's result with clients paced to rate alongside cold clients, if
-// it was measured: of several windows, the one with the median p99 (the upper one of an even
-// count), and the spread of p99 over all of them.
+// it was measured: of several windows (an odd number, -paced-runs), the one with the median
+// p99, and the spread of p99 over all of them.
 func (r *report) pacedLevel(scenario string, rate float64, cold int) (pacedResult, bool) {
 	var windows []levelResult
 	for _, s := range r.Scenarios {
@@ -90,10 +90,14 @@ type pacedResult struct {
 // p99 is the median window's p99 and, over several windows, how many and their range.
 func (p pacedResult) p99() string {
 	s := fmtLatency(p.P99, p.P99AtLeast)
-	if p.windows > 1 {
-		s = fmt.Sprintf("median %s of %d windows (%s–%s)", s, p.windows, fmtLatency(p.low.P99, p.low.P99AtLeast), fmtLatency(p.high.P99, p.high.P99AtLeast))
+	if p.windows == 1 {
+		return s
 	}
-	return s
+	high := fmtLatency(p.high.P99, false)
+	if p.high.P99AtLeast {
+		high = "a window with requests cut off after " + fmtLatency(p.high.P99, false)
+	}
+	return fmt.Sprintf("median %s of %d windows (%s to %s)", s, p.windows, fmtLatency(p.low.P99, p.low.P99AtLeast), high)
 }
 
 // compareP99 orders levels by p99, a percentile that includes cut-off requests after all others.
