@@ -99,17 +99,25 @@ func TestComposeStackClassicWalkthrough(t *testing.T) {
 	}
 }
 
-// buildImages runs `make image` (or its script when make is missing): regauth:local and
-// regauth-test-registry:local from local binaries.
+// buildImages runs `make image` (or its script when make is missing) once for the whole
+// test binary: regauth:local and regauth-test-registry:local from local binaries.
 func buildImages(t *testing.T, d *dockerDaemon, root string) {
 	t.Helper()
-	start := time.Now()
-	build := command{Path: "bash", Args: []string{"scripts/build-images.sh"}, Dir: root, Env: d.envList(), Timeout: 15 * time.Minute}
-	if mk := findPeer("make"); mk != "" {
-		build = command{Path: mk, Args: []string{"image"}, Dir: root, Env: d.envList(), Timeout: 15 * time.Minute}
+	env.imagesOnce.Do(func() {
+		start := time.Now()
+		build := command{Path: "bash", Args: []string{"scripts/build-images.sh"}, Dir: root, Env: d.envList(), Timeout: 15 * time.Minute}
+		if mk := findPeer("make"); mk != "" {
+			build = command{Path: mk, Args: []string{"image"}, Dir: root, Env: d.envList(), Timeout: 15 * time.Minute}
+		}
+		if r := run(t, build); r.Err != nil {
+			env.imagesErr = fmt.Errorf("build the images: %w\n%s", r.Err, tail(r.Output(), 30))
+			return
+		}
+		t.Logf("images built in %v", time.Since(start).Round(time.Millisecond))
+	})
+	if env.imagesErr != nil {
+		t.Fatal(env.imagesErr)
 	}
-	mustRun(t, build)
-	t.Logf("images built in %v", time.Since(start).Round(time.Millisecond))
 }
 
 // envList is a copy of what the docker tools need in their environment.

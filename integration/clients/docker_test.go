@@ -66,9 +66,11 @@ func startDocker() (*dockerDaemon, string, error) {
 		return nil, "", err
 	}
 	defer logf.Close()
-	// No iptables and no bridge: the tests run no containers, they only push and pull, and
-	// must not touch the machine's network set-up. Our own config file, so a daemon.json
-	// on the machine cannot change what is tested.
+	// No iptables and no default bridge: the tests must not change the machine's firewall or
+	// routing. Only the compose tests run containers; the production stack's own compose
+	// network is a user-defined bridge that docker creates for it and removes with it, and
+	// its published ports go through docker's userland proxy. Our own config file, so a
+	// daemon.json on the machine cannot change what is tested.
 	d.cmd = exec.Command(dockerd,
 		"--iptables=false", "--ip6tables=false", "--bridge=none",
 		"--config-file", filepath.Join(dir, "daemon.json"),

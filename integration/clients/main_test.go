@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,9 @@ var env struct {
 	dockerErr     error  // docker is installed but would not start
 	certsDErr     error
 	untrust       func()
+
+	imagesOnce sync.Once // buildImages
+	imagesErr  error
 }
 
 func TestMain(m *testing.M) {

@@ -21,9 +21,9 @@ import (
 // volumes, the .pfx and its password as compose secrets owned by the images' user, the
 // fixed ports 5043 and 127.0.0.1:5000 — with only the registry image swapped for the one
 // built here (nothing can be pulled). The admin's steps from the file's header: a legacy
-// .pfx in deploy/, `up -d`, users added with `regauth user add` inside the container; then
-// the classic walkthrough, with the push landing in the registry container that regauth
-// reaches by its service name.
+// .pfx in deploy/, `up -d`, users added with `regauth user add` and `regauth group add`
+// inside the container; then the classic walkthrough, with the push landing in the
+// registry container that regauth reaches by its service name.
 func TestProductionComposeFileRunsAsWritten(t *testing.T) {
 	d := needDocker(t)
 	compose := needPeer(t, "docker-compose")
@@ -81,22 +81,27 @@ func TestProductionComposeFileRunsAsWritten(t *testing.T) {
 	}
 
 	// Users as the admin adds them: inside the running container, the password on stdin.
-	for _, u := range []string{"test", "testpush"} {
-		mustRun(t, dc(password+"\n", "exec", "-T", "regauth", "/regauth", "user", "add", u, "--password-stdin"))
+	// regauth watches the user and group files and logs each reload; the test waits for the
+	// reloads rather than trying logins early, which would count as failures for lockout.
+	reloads := func() int { return strings.Count(mustRun(t, dc("", "logs", "--no-color", "regauth")).Output(), reloadedUsers) }
+	edit := func(stdin string, args ...string) {
+		before := reloads()
+		mustRun(t, dc(stdin, append([]string{"exec", "-T", "regauth", "/regauth"}, args...)...))
+		for deadline := time.Now().Add(30 * time.Second); reloads() == before; time.Sleep(300 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("regauth did not log a reload (%q) within 30 s of regauth %s", reloadedUsers, strings.Join(args, " "))
+			}
+		}
 	}
-	mustRun(t, dc("", "exec", "-T", "regauth", "/regauth", "group", "add", "pusher", "testpush"))
-	// regauth watches the user files; the change is live within moments.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(250 * time.Millisecond) {
-		status, _, body := reg.get(t.Context(), t, "/v2/", "testpush", password)
-		if status == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("users added with regauth user add were not picked up within 30 s: GET /v2/ as testpush: %d %s", status, body)
-		}
+	edit(password+"\n", "user", "add", "test", "--password-stdin")
+	edit(password+"\n", "user", "add", "testpush", "--password-stdin")
+	edit("", "group", "add", "pusher", "testpush")
+	if status, _, body := reg.get(t.Context(), t, "/v2/", "testpush", password); status != 200 {
+		t.Fatalf("GET /v2/ as testpush, added with regauth user add: %d %s", status, body)
 	}
 
 	classicWalkthrough(t, d, reg)
+	mustRun(t, dc("", "stop", "registry")) // a tracing exporter would flush what it holds now
 	logs := mustRun(t, dc("", "logs", "--no-color", "registry")).Output()
 	if !strings.Contains(logs, "PUT /v2/test-hello/manifests/v2") {
 		t.Error("the registry container's log has no PUT of test-hello:v2: regauth did not reach it as registry:5000")

@@ -64,11 +64,11 @@ type regauthOptions struct {
 
 // newRegauthWith is newRegauth with extra configuration, rules or users.
 func newRegauthWith(bin, dir string, opts regauthOptions) (*regauth, error) {
-	port, err := freePort()
+	ip := cmp.Or(opts.ip, "127.0.0.1")
+	port, err := freePortOn(ip)
 	if err != nil {
 		return nil, err
 	}
-	ip := cmp.Or(opts.ip, "127.0.0.1")
 	r := &regauth{
 		Host:      net.JoinHostPort(ip, fmt.Sprint(port)),
 		bin:       bin,
@@ -119,14 +119,22 @@ acl:
 	if err := r.start(); err != nil {
 		return nil, err
 	}
+	if err := r.writeCertDir(); err != nil {
+		return nil, errors.Join(err, r.stop())
+	}
+	return r, nil
+}
+
+// writeCertDir copies the development CA into CertDir, for clients that take a directory.
+func (r *regauth) writeCertDir() error {
 	if err := os.MkdirAll(r.CertDir, 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	ca, err := os.ReadFile(r.CAFile)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return r, os.WriteFile(filepath.Join(r.CertDir, "ca.crt"), ca, 0o644)
+	return os.WriteFile(filepath.Join(r.CertDir, "ca.crt"), ca, 0o644)
 }
 
 // startRegauth runs a regauth of the test's own in dir (a new temporary directory when empty):
@@ -152,8 +160,11 @@ func startRegauth(t *testing.T, dir string, opts regauthOptions) *regauth {
 // classicGroups is the Apache group file of the classic setup.
 const classicGroups = "pusher: testpush\nadmins: admin\n"
 
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func freePort() (int, error) { return freePortOn("127.0.0.1") }
+
+// freePortOn is a TCP port nobody listens on at the address ip.
+func freePortOn(ip string) (int, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		return 0, err
 	}
