@@ -83,7 +83,9 @@ func TestProductionComposeFileRunsAsWritten(t *testing.T) {
 	// Users as the admin adds them: inside the running container, the password on stdin.
 	// regauth watches the user and group files and logs each reload; the test waits for the
 	// reloads rather than trying logins early, which would count as failures for lockout.
-	reloads := func() int { return strings.Count(mustRun(t, dc("", "logs", "--no-color", "regauth")).Output(), reloadedUsers) }
+	reloads := func() int {
+		return strings.Count(mustRun(t, dc("", "logs", "--no-color", "regauth")).Output(), reloadedUsers)
+	}
 	edit := func(stdin string, args ...string) {
 		before := reloads()
 		mustRun(t, dc(stdin, append([]string{"exec", "-T", "regauth", "/regauth"}, args...)...))
