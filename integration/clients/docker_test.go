@@ -125,6 +125,7 @@ func (d *dockerDaemon) stop() {
 	if d == nil || d.cmd == nil {
 		return
 	}
+	d.removeNetworks()
 	_ = d.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-d.done:
@@ -137,6 +138,27 @@ func (d *dockerDaemon) stop() {
 	if err := os.RemoveAll(d.dir); err != nil {
 		fmt.Fprintf(os.Stderr, "clients: leaving %s behind: %v\n", d.dir, err)
 	}
+}
+
+// removeNetworks removes what a compose test left behind in our daemon — containers, then
+// networks — before it stops: a user-defined network's bridge is a host interface that
+// outlives the daemon and its removed data directory.
+func (d *dockerDaemon) removeNetworks() {
+	docker := func(args ...string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, d.cli, args...)
+		cmd.Env = append(os.Environ(), d.env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "clients: docker %s: %v: %s\n", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	if ids := strings.Fields(docker("ps", "-aq")); len(ids) > 0 {
+		docker(append([]string{"rm", "-f"}, ids...)...)
+	}
+	docker("network", "prune", "-f")
 }
 
 // unmountUnder detaches what dockerd left mounted below dir — the network namespace it
