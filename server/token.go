@@ -235,8 +235,11 @@ func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
 			}
 		}
 	}
-	if ts.opts.Logger.Enabled(c.Request.Context(), slog.LevelInfo) {
-		ts.log(c).Info("token issued",
+	// Every token is already in the audit log; the process log repeats it only at debug. At
+	// info, a line per token written under the handler's lock cost 0.1 core and took p99 at
+	// 10,000 tokens/s from 17 ms to 73–140 ms.
+	if ts.opts.Logger.Enabled(c.Request.Context(), slog.LevelDebug) {
+		ts.log(c).Debug("token issued",
 			"user", req.identity.Name,
 			"client", c.ClientIP(),
 			"client_id", truncate(req.clientID),

@@ -6,12 +6,11 @@ import (
 	"time"
 )
 
-func TestARememberedRefreshTokenStillExpiresOnTime(t *testing.T) {
-	clock := &testClock{now: time.Now()}
-	is, err := NewIssuer(IssuerOptions{
-		Issuer: "i", Service: "s", TTL: time.Minute, RefreshTTL: 20 * time.Second,
-		Keys: StaticKeys{Pair: newTestKeyPair(t)}, Now: clock.Now,
-	})
+// refreshFromIssuer is an issuer signing with keys on clock's time, and a refresh token for
+// alice that lives refreshTTL.
+func refreshFromIssuer(t *testing.T, keys Keys, refreshTTL time.Duration, clock *testClock) (*Issuer, string) {
+	t.Helper()
+	is, err := NewIssuer(IssuerOptions{Issuer: "i", Service: "s", TTL: time.Minute, RefreshTTL: refreshTTL, Keys: keys, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,6 +18,12 @@ func TestARememberedRefreshTokenStillExpiresOnTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return is, refresh
+}
+
+func TestARememberedRefreshTokenStillExpiresOnTime(t *testing.T) {
+	clock := &testClock{now: time.Now()}
+	is, refresh := refreshFromIssuer(t, StaticKeys{Pair: newTestKeyPair(t)}, 20*time.Second, clock)
 	if _, err := is.VerifyRefresh(refresh); err != nil {
 		t.Fatal(err)
 	}
@@ -35,14 +40,7 @@ func TestARememberedRefreshTokenStopsWorkingWhenItsKeyIsNoLongerTrusted(t *testi
 		t.Fatal(err)
 	}
 	ring := NewKeyRing(first.KeyPair, 10*time.Second, clock.Now) // shorter than the cache's minute
-	is, err := NewIssuer(IssuerOptions{Issuer: "i", Service: "s", TTL: time.Minute, RefreshTTL: time.Hour, Keys: ring, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	refresh, err := is.IssueRefresh("alice", "fp", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, refresh := refreshFromIssuer(t, ring, time.Hour, clock)
 	// A key from another root takes over; the first stays trusted for its grace period, and a
 	// token it signed is verified (and remembered) during it.
 	replacement, err := EnsureKeys(t.TempDir(), "ES256", clock.now)
@@ -73,14 +71,7 @@ func (k *countingKeys) Trusted() []*KeyPair { k.calls++; return k.StaticKeys.Tru
 func TestARefreshTokenIsCheckedOnceAMinute(t *testing.T) {
 	clock := &testClock{now: time.Now()}
 	keys := &countingKeys{StaticKeys: StaticKeys{Pair: newTestKeyPair(t)}}
-	is, err := NewIssuer(IssuerOptions{Issuer: "i", Service: "s", TTL: time.Minute, RefreshTTL: time.Hour, Keys: keys, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	refresh, err := is.IssueRefresh("alice", "fp", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, refresh := refreshFromIssuer(t, keys, time.Hour, clock)
 	verify := func() int {
 		t.Helper()
 		before := keys.calls

@@ -138,8 +138,8 @@ func testCtr(t *testing.T, reg *regauth) {
 	t.Cleanup(func() { run(t, c("images", "rm", ref, mine)) })
 
 	mustRun(t, remote("images", "pull", "--user", "test:"+password, ref))
-	if !reg.loggedLine("token issued", "client_id=containerd-client", "grant=password") {
-		t.Error("regauth's log shows no grant=password from containerd-client: ctr did not POST the form")
+	if !reg.loggedLine(`"event":"token"`, `"client_id":"containerd-client"`, `"grant":"password"`) {
+		t.Error("regauth's audit log shows no password grant from containerd-client: ctr did not POST the form")
 	}
 	mustRun(t, c("images", "tag", ref, mine))
 	mustRefuse(t, remote("images", "push", "--user", "test:"+password, mine))

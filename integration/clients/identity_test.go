@@ -47,8 +47,8 @@ func TestDockerLoginStoresAnIdentityTokenNotThePassword(t *testing.T) {
 	docker.must(t, "push", ref)
 	docker.must(t, "image", "rm", ref)
 	docker.must(t, "pull", ref)
-	if !reg.loggedLine("token issued", "user=testpush", "grant=refresh_token") {
-		t.Error("regauth's log shows no refresh_token grant: did docker use the identity token?")
+	if !reg.loggedLine(`"event":"token"`, `"user":"testpush"`, `"grant":"refresh_token"`) {
+		t.Error("regauth's audit log shows no refresh_token grant: did docker use the identity token?")
 	}
 
 	// A new password, as an admin rewriting the htpasswd file would set it; regauth reloads

@@ -342,8 +342,9 @@ func (r *regauth) logTail(lines int) string {
 	return strings.Join(all, "\n")
 }
 
-// loggedLine reports whether one line of regauth's log holds every one of parts: the
-// server's side of what a client did (which grant it used, what was revoked).
+// loggedLine reports whether one line of regauth's output (its process log, and its audit
+// log on stdout) holds every one of parts: the server's side of what a client did (which
+// grant it used, what was revoked).
 func (r *regauth) loggedLine(parts ...string) bool {
 	b, _ := os.ReadFile(r.LogFile)
 	for line := range strings.Lines(string(b)) {

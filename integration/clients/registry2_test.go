@@ -70,8 +70,8 @@ func TestDockerClassicWalkthroughRegistry2(t *testing.T) {
 	if _, err := os.Stat(repo); err != nil {
 		t.Errorf("registry:2's storage has no test-hello: %v", err)
 	}
-	if !reg.loggedLine("token issued", "user=testpush", "grant=refresh_token") {
-		t.Error("regauth's log shows no refresh_token grant for testpush: did docker use its identity token?")
+	if !reg.loggedLine(`"event":"token"`, `"user":"testpush"`, `"grant":"refresh_token"`) {
+		t.Error("regauth's audit log shows no refresh_token grant for testpush: did docker use its identity token?")
 	}
 }
 

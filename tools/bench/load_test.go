@@ -45,17 +45,18 @@ func tokenServer(t *testing.T) (*httptest.Server, *x509.CertPool, *atomic.Int64)
 func TestWireClientKeepsItsConnectionAndReconnectsWhenTheServerCloses(t *testing.T) {
 	srv, roots, conns := tokenServer(t)
 	ctx := context.Background()
-	request := func(query, auth string) *http.Request {
+	client := func(query, auth string) *wireClient {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/auth"+query, nil)
 		req.Header.Set("Authorization", auth)
-		return req
+		c, err := newWireClient(req, roots)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.close)
+		return c
 	}
 
-	keep, err := newWireClient(request("", "Basic good"), roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer keep.close()
+	keep := client("", "Basic good")
 	for i := range 5 {
 		if ok, why := keep.do(ctx); !ok {
 			t.Fatalf("request %d: %s", i, why)
@@ -65,11 +66,7 @@ func TestWireClientKeepsItsConnectionAndReconnectsWhenTheServerCloses(t *testing
 		t.Fatalf("5 keep-alive requests used %d connections, want 1", n)
 	}
 
-	closing, err := newWireClient(request("?close=1", "Basic good"), roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closing.close()
+	closing := client("?close=1", "Basic good")
 	for i := range 3 {
 		if ok, why := closing.do(ctx); !ok {
 			t.Fatalf("request %d after Connection: close: %s", i, why)
@@ -79,11 +76,7 @@ func TestWireClientKeepsItsConnectionAndReconnectsWhenTheServerCloses(t *testing
 		t.Fatalf("3 requests answered with Connection: close used %d new connections, want 3", n-1)
 	}
 
-	refused, err := newWireClient(request("", "Basic bad"), roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer refused.close()
+	refused := client("", "Basic bad")
 	if ok, why := refused.do(ctx); ok || !strings.Contains(why, "status 401") {
 		t.Fatalf("refused login: ok %v, %q; want a status 401 failure", ok, why)
 	}
@@ -93,7 +86,6 @@ func TestWireClientKeepsItsConnectionAndReconnectsWhenTheServerCloses(t *testing
 }
 
 func TestLatencyTargetsAreReadAtTheirRateAndNeedARealBurst(t *testing.T) {
-	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	rep := &report{Scenarios: []scenarioResult{
 		{Name: scWarm, Levels: []levelResult{
 			{Clients: 64, PerSecond: 15000, P99: ms(30)},                             // saturated: not the latency target
@@ -150,7 +142,6 @@ func TestHistogramQuantilesAreBucketBoundsOfTheWindow(t *testing.T) {
 }
 
 func TestALatencyTargetReadsTheMedianWindowAndShowsTheRange(t *testing.T) {
-	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	window := func(run int, p99 time.Duration, atLeast bool) levelResult {
 		return levelResult{Clients: 64, Offered: targetWarmPerSecond, PerSecond: targetWarmPerSecond, Run: run, P99: p99, P99AtLeast: atLeast}
 	}
@@ -205,3 +196,5 @@ func TestPacedLevelsAreMeasuredRoundRobin(t *testing.T) {
 		t.Errorf("burst levels = %v, want %v", got, want)
 	}
 }
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }

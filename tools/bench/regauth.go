@@ -116,7 +116,7 @@ func (s *regauthSetup) writeConfig(o regauthOptions, port int) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %q\npublic_url: %q\ndata_dir: %q\n", addr, "https://"+addr, s.dataDir)
 	// Every token is audited, as by default; to a file, as a deployment keeps it.
-	fmt.Fprintf(&b, "log: {level: warn}\naudit: {output: %q}\n", s.auditFile(o.name))
+	fmt.Fprintf(&b, "audit: {output: %q}\n", s.auditFile(o.name))
 	fmt.Fprintf(&b, "token: {service: %q}\n", service)
 	fmt.Fprintf(&b, "auth: {htpasswd: %q, groups: %q, cache_ttl: %s}\n", s.htpasswd, s.groups, o.cacheTTL)
 	fmt.Fprintf(&b, "acl: {file: %q}\n", s.acl)
