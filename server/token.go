@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,6 +25,10 @@ import (
 // tokenService implements the Docker token protocol (GET) and its OAuth2 form (POST).
 type tokenService struct {
 	opts *Options
+	// answers hold token answers (*[]byte) while they are written: an answer is kilobytes
+	// (the token's x5c chain, twice), so reusing them spares an allocation and its collection
+	// per token.
+	answers sync.Pool
 }
 
 // tokenResponse is what docker, containerd and the OAuth2 clients read. token and
@@ -247,16 +253,60 @@ func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
 			"access", accessSummary(access),
 			"refresh", resp.RefreshToken != "")
 	}
+	body, _ := ts.answers.Get().(*[]byte)
+	if body == nil {
+		body = new([]byte)
+	}
+	*body = resp.appendJSON((*body)[:0])
 	h := c.Writer.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(*body)))
 	c.Status(http.StatusOK)
-	// Encoded straight into the response: a token is kilobytes (its x5c chain), so this saves
-	// copying it into a buffer of its own for every request.
-	if err := json.NewEncoder(c.Writer).Encode(resp); err != nil {
+	if _, err := c.Writer.Write(*body); err != nil {
 		ts.log(c).Debug("write token response", "err", err)
 	}
+	ts.answers.Put(body)
+}
+
+// appendJSON appends r as JSON, as encoding/json writes it (SetEscapeHTML(false)), without
+// reflection: its strings are JWTs in compact form (base64url and dots) and an RFC 3339 time,
+// which JSON carries as they are. Should a string ever need escaping, encoding/json writes it.
+func (r tokenResponse) appendJSON(b []byte) []byte {
+	if !jsonVerbatim(r.Token) || !jsonVerbatim(r.AccessToken) || !jsonVerbatim(r.IssuedAt) || !jsonVerbatim(r.RefreshToken) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(r) // a struct of strings and an int always encodes
+		return append(b, buf.Bytes()...)
+	}
+	b = append(b, `{"token":"`...)
+	b = append(b, r.Token...)
+	b = append(b, `","access_token":"`...)
+	b = append(b, r.AccessToken...)
+	b = append(b, `","expires_in":`...)
+	b = strconv.AppendInt(b, int64(r.ExpiresIn), 10)
+	b = append(b, `,"issued_at":"`...)
+	b = append(b, r.IssuedAt...)
+	b = append(b, '"')
+	if r.RefreshToken != "" {
+		b = append(b, `,"refresh_token":"`...)
+		b = append(b, r.RefreshToken...)
+		b = append(b, '"')
+	}
+	return append(b, "}\n"...)
+}
+
+// jsonVerbatim reports whether s goes into a JSON string as it is: printable ASCII other
+// than the quote and the backslash.
+func jsonVerbatim(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // mint decides every scope and signs a token with what was granted. On failure it has

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -269,6 +270,9 @@ func (f *fixture) granted(t testing.TB, rec *httptest.ResponseRecorder) (tokenRe
 		t.Fatalf("status %d, want 200; body %s", rec.Code, rec.Body)
 	}
 	checkNoStoreJSON(t, rec.Header())
+	if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(rec.Body.Len()) {
+		t.Errorf("Content-Length = %q for a body of %d bytes", cl, rec.Body.Len())
+	}
 	var r tokenReply
 	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
 		t.Fatalf("decode token response %s: %v", rec.Body, err)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -138,24 +137,26 @@ func (is *Issuer) IssueAccess(subject string, access []ResourceActions) (Issued,
 }
 
 // sign produces header.payload.signature with the key's precomputed header, so a token costs
-// one JSON encoding of the claims and one signature.
+// one JSON encoding of the claims and one signature. The token is built in one buffer of its
+// final size: at thousands of tokens a second, every kilobyte allocated per token brings the
+// next garbage collection closer.
 func sign(kp *KeyPair, claims any) (string, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", fmt.Errorf("sign token: %w", err)
 	}
-	var b strings.Builder
-	b.Grow(len(kp.header) + 1 + base64.RawURLEncoding.EncodedLen(len(payload)) + 1 + 2*base64.RawURLEncoding.EncodedLen(512))
-	b.WriteString(kp.header)
-	b.WriteByte('.')
-	b.WriteString(base64.RawURLEncoding.EncodeToString(payload))
-	sig, err := kp.Method.Sign(b.String(), kp.Signer)
+	enc := base64.RawURLEncoding
+	buf := make([]byte, 0, len(kp.header)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(kp.sigSize))
+	buf = append(buf, kp.header...)
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, payload)
+	sig, err := signature(kp, buf)
 	if err != nil {
 		return "", fmt.Errorf("sign token: %w", err)
 	}
-	b.WriteByte('.')
-	b.WriteString(base64.RawURLEncoding.EncodeToString(sig))
-	return b.String(), nil
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	return string(buf), nil
 }
 
 // newID returns a 128-bit random token id.

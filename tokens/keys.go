@@ -29,6 +29,8 @@ type KeyPair struct {
 	Method jwt.SigningMethod   // ES256, ES384, RS256, ...
 	x5c    []string
 	header string // the JWT header, base64url-encoded once: it carries the whole x5c chain
+	// sigSize is the length of a JWS signature by this key, to size a token at once.
+	sigSize int
 }
 
 // NewKeyPair checks that signer matches the first certificate of chain and derives the JWT
@@ -59,7 +61,7 @@ func NewKeyPair(signer crypto.Signer, chain []*x509.Certificate, root *x509.Cert
 	if err != nil {
 		return nil, err
 	}
-	kp := &KeyPair{Signer: signer, Chain: chain, Root: root, KeyID: kid, Method: method}
+	kp := &KeyPair{Signer: signer, Chain: chain, Root: root, KeyID: kid, Method: method, sigSize: signatureSize(signer.Public())}
 	for _, c := range chain {
 		kp.x5c = append(kp.x5c, base64.StdEncoding.EncodeToString(c.Raw))
 	}
@@ -157,6 +159,18 @@ func signingMethod(signer crypto.Signer) (jwt.SigningMethod, error) {
 		return jwt.SigningMethodRS256, nil
 	}
 	return nil, fmt.Errorf("unsupported signing key type %T", signer.Public())
+}
+
+// signatureSize is how long a JWS signature by the key pub is: r and s of the curve's size
+// for ECDSA (RFC 7518 section 3.4), the modulus's size for RSA.
+func signatureSize(pub crypto.PublicKey) int {
+	switch pub := pub.(type) {
+	case *ecdsa.PublicKey:
+		return 2 * ((pub.Curve.Params().BitSize + 7) / 8)
+	case *rsa.PublicKey:
+		return pub.Size()
+	}
+	return 0
 }
 
 // Thumbprint is the RFC 7638 JWK thumbprint (SHA-256, base64url) of an EC or RSA public key:

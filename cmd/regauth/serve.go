@@ -78,11 +78,14 @@ embeds the registry with its storage in regauth-data/registry.`,
 }
 
 // gcPercent is regauth's garbage-collection target when GOGC is not set. regauth keeps little
-// alive (users, rules, keys: about 3 MiB under load) but allocates about 16 KiB per token, so
-// at Go's default of 100 a busy token service collects every few milliseconds. At 400 the
-// heap may grow to about 20 MiB between collections, for about a quarter more tokens per
-// second on two cores (docs/benchmarks.md).
-const gcPercent = 400
+// alive (users, rules, keys: about 3 MiB under load) but allocates about 12 KiB per token, so
+// at Go's default of 100 a busy token service collects every few milliseconds. Each collection
+// stops the world and then takes a P for marking: on two cores, warm tokens served during one
+// wait behind it, and those waits make the tail. At 1000 the heap may grow to about 40 MiB
+// (memoryLimit caps it) and a collection comes every ~0.3 s at 10,000 tokens/s instead of
+// every ~0.1 s at 400: warm p99 at that rate went from 10–55 ms to 5–16 ms (six interleaved
+// rounds each, same binary).
+const gcPercent = 1000
 
 // memoryLimit caps the heap growth gcPercent allows: past it the collector runs as often as it
 // must to stay under (a soft limit, never an error). regauth's live heap stays far below it
