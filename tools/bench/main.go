@@ -74,7 +74,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&clients, "clients", "1,16,64,256", "concurrent keep-alive token clients, comma-separated")
 	var pacedRates string
 	fs.StringVar(&pacedRates, "paced-rates", fmt.Sprintf("2500,5000,7500,%d", targetWarmPerSecond), fmt.Sprintf("warm tokens/s offered by %d paced clients, to measure latency at those rates (comma-separated; empty: none)", targetClients))
-	fs.IntVar(&o.pacedRuns, "paced-runs", 3, "windows per paced level, round-robin over the levels; odd, as the latency targets read the window with the median p99")
+	fs.IntVar(&o.pacedRuns, "paced-runs", 5, "windows per paced level, round-robin over the levels; odd, as the latency targets read the window with the median p99")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioOrder, ","), "token scenarios")
 	fs.StringVar(&sizes, "blob-sizes", "256MiB,1GiB", "blob sizes (MiB or GiB), comma-separated")
 	fs.IntVar(&o.blobRuns, "blob-runs", 5, "transfers per blob size, path and direction (the report shows the median)")
