@@ -78,7 +78,7 @@ embeds the registry with its storage in regauth-data/registry.`,
 }
 
 // gcPercent is regauth's garbage-collection target when GOGC is not set. regauth keeps little
-// alive (users, rules, keys: about 3 MiB under load) but allocates about 12 KiB per token, so
+// alive (users, rules, keys: about 3 MiB under load) but allocates about 13 KiB per token, so
 // at Go's default of 100 a busy token service collects every few milliseconds. Each collection
 // stops the world and then takes a P for marking: on two cores, warm tokens served during one
 // wait behind it, and those waits make the tail. At 1000 the heap may grow to about 40 MiB
