@@ -26,8 +26,8 @@ import (
 type tokenService struct {
 	opts *Options
 	// answers hold token answers (*[]byte) while they are written: an answer is kilobytes
-	// (the token's x5c chain, twice), so reusing them spares an allocation and its collection
-	// per token.
+	// (the token's x5c chain twice, and a refresh token when asked), so reusing them spares an
+	// allocation and its collection per token.
 	answers sync.Pool
 }
 
@@ -266,7 +266,9 @@ func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
 	c.Status(http.StatusOK)
 	if _, err := c.Writer.Write(*body); err != nil {
 		ts.log(c).Debug("write token response", "err", err)
+		return // the buffer goes to the collector, as net/http's HTTP/2 does after a failed write
 	}
+	clear(*body) // a refresh token is a credential: do not keep it around between requests
 	ts.answers.Put(body)
 }
 

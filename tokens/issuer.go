@@ -137,9 +137,9 @@ func (is *Issuer) IssueAccess(subject string, access []ResourceActions) (Issued,
 }
 
 // sign produces header.payload.signature with the key's precomputed header, so a token costs
-// one JSON encoding of the claims and one signature. The token is built in one buffer of its
-// final size: at thousands of tokens a second, every kilobyte allocated per token brings the
-// next garbage collection closer.
+// one JSON encoding of the claims and one signature. The token is built in one buffer sized
+// for it and copied once into the string: at thousands of tokens a second, every kilobyte
+// allocated per token brings the next garbage collection closer.
 func sign(kp *KeyPair, claims any) (string, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
