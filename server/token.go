@@ -276,7 +276,9 @@ func (ts *tokenService) respond(c *gin.Context, req tokenRequest) {
 // reflection: its strings are JWTs in compact form (base64url and dots) and an RFC 3339 time,
 // which JSON carries as they are. Should a string ever need escaping, encoding/json writes it.
 func (r tokenResponse) appendJSON(b []byte) []byte {
-	if !jsonVerbatim(r.Token) || !jsonVerbatim(r.AccessToken) || !jsonVerbatim(r.IssuedAt) || !jsonVerbatim(r.RefreshToken) {
+	// access_token is token again (respond sets both): one scan covers both.
+	sameToken := r.AccessToken == r.Token
+	if !jsonVerbatim(r.Token) || (!sameToken && !jsonVerbatim(r.AccessToken)) || !jsonVerbatim(r.IssuedAt) || !jsonVerbatim(r.RefreshToken) {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
 		enc.SetEscapeHTML(false)

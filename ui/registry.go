@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/regauth/regauth/internal/capture"
-	"github.com/regauth/regauth/internal/listing"
 	"net/http"
 	"strings"
 
 	"github.com/regauth/regauth/acl"
+	"github.com/regauth/regauth/internal/capture"
+	"github.com/regauth/regauth/internal/listing"
 	"github.com/regauth/regauth/tokens"
 )
 

@@ -34,7 +34,7 @@ const password = "password"
 // started from a config file the way an admin would run it.
 type regauth struct {
 	Host    string // address:port, as image references and docker's certs.d name it
-	URL     string // https://127.0.0.1:port
+	URL     string // https://Host
 	CAFile  string // the development CA regauth generated under data_dir/tls
 	CertDir string // a directory holding only ca.crt, for --cert-dir style flags
 	LogFile string
