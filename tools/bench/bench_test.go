@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,21 @@ func TestRoundTicksAreRoundAndCoverTheAxis(t *testing.T) {
 	}
 	if got, want := strings.Join(labels, " "), "0 500 1000 1500 2000 2500"; got != want {
 		t.Errorf("ticks = %q, want %q", got, want)
+	}
+}
+
+func TestChartOfARunWithOnlyPacedLevels(t *testing.T) {
+	rep := &report{Scenarios: []scenarioResult{{Name: scBurst, Levels: []levelResult{
+		{Clients: 64, Offered: burstRate, PerSecond: burstRate, P99: 3 * time.Millisecond},
+	}}}}
+	p, err := tokenChart(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(p.Title.Text, "no unpaced level") {
+		t.Errorf("title %q, want it to say no unpaced level ran", p.Title.Text)
+	}
+	if err := writeChart(rep, filepath.Join(t.TempDir(), "benchmarks.png")); err != nil {
+		t.Fatalf("writing the chart: %v", err)
 	}
 }

@@ -96,6 +96,13 @@ func tokenChart(r *report) (*plot.Plot, error) {
 		p.Add(line, points)
 		p.Legend.Add(s.Name, line, points)
 	}
+	if len(ticks) == 0 {
+		// Only paced levels ran (-scenarios burst, say): they measure latency, not capacity.
+		p = plot.New()
+		p.Title.Text = "Tokens: no unpaced level in this run"
+		p.HideAxes()
+		return p, nil
+	}
 	slices.SortFunc(ticks, func(a, b plot.Tick) int { return cmp.Compare(a.Value, b.Value) })
 	p.X.Tick.Marker = ticks
 	p.X.Min, p.X.Max = ticks[0].Value/1.3, ticks[len(ticks)-1].Value*1.3
