@@ -73,6 +73,7 @@ type blobResult struct {
 	Op         string // push or pull
 	MBps       []float64
 	CPUPerGB   []float64 // CPU seconds the serving processes spent per 10^9 bytes
+	ClientCPU  []float64 // CPU seconds the bench's client spent per 10^9 bytes
 	RegauthRSS uint64    // peak during these transfers; only through regauth
 	Err        string
 }
@@ -81,6 +82,9 @@ func (r blobResult) Median() float64 { return median(r.MBps) }
 
 // MedianCPU is the median server CPU time per GB, in seconds.
 func (r blobResult) MedianCPU() float64 { return median(r.CPUPerGB) }
+
+// MedianClientCPU is the median CPU time per GB of the client, in seconds.
+func (r blobResult) MedianClientCPU() float64 { return median(r.ClientCPU) }
 
 // blobBench pushes and pulls blobs over every path, round-robin within each run so that a
 // noisy neighbour slows all paths alike rather than one of them.
@@ -129,6 +133,7 @@ func (b *blobBench) run(ctx context.Context) ([]*blobResult, error) {
 					}
 					r.MBps = append(r.MBps, m.mbps)
 					r.CPUPerGB = append(r.CPUPerGB, m.cpuPerGB)
+					r.ClientCPU = append(r.ClientCPU, m.clientPerGB)
 					r.RegauthRSS = max(r.RegauthRSS, m.rss)
 					b.logf("  %-36s %s %7.0f MB/s  server CPU %.2f s/GB  (load %s)", p.Name(), op, m.mbps, m.cpuPerGB, loadAvg())
 				}
@@ -140,9 +145,10 @@ func (b *blobBench) run(ctx context.Context) ([]*blobResult, error) {
 
 // measurement is one transfer.
 type measurement struct {
-	mbps     float64
-	cpuPerGB float64 // server CPU seconds per 10^9 bytes
-	rss      uint64  // regauth's peak, through regauth
+	mbps        float64
+	cpuPerGB    float64 // server CPU seconds per 10^9 bytes
+	clientPerGB float64 // the bench's own CPU seconds per 10^9 bytes: the client's share
+	rss         uint64  // regauth's peak, through regauth
 }
 
 // transfer does one push or pull and measures it.
@@ -155,7 +161,7 @@ func (b *blobBench) transfer(ctx context.Context, p blobPath, op string, size in
 	if p.regauthPID != 0 {
 		rss = sampleRSS(p.regauthPID)
 	}
-	cpu0 := serversCPU(p.servers)
+	cpu0, self0 := serversCPU(p.servers), selfCPU()
 	t0 := time.Now()
 	if op == "push" {
 		err = pushBlob(ctx, p, token, b.src.reader(size), size, digest)
@@ -163,7 +169,7 @@ func (b *blobBench) transfer(ctx context.Context, p blobPath, op string, size in
 		err = pullBlob(ctx, p, token, size, digest)
 	}
 	elapsed := time.Since(t0)
-	cpu := serversCPU(p.servers) - cpu0
+	cpu, self := serversCPU(p.servers)-cpu0, selfCPU()-self0
 	var m measurement
 	if rss != nil {
 		m.rss = rss.Peak()
@@ -173,6 +179,7 @@ func (b *blobBench) transfer(ctx context.Context, p blobPath, op string, size in
 	}
 	m.mbps = float64(size) / 1e6 / elapsed.Seconds()
 	m.cpuPerGB = cpu.Seconds() / (float64(size) / 1e9)
+	m.clientPerGB = self.Seconds() / (float64(size) / 1e9)
 	return m, nil
 }
 

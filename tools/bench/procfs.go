@@ -88,12 +88,18 @@ type cpuSnapshot struct {
 func takeCPU(pid int) cpuSnapshot {
 	s := cpuSnapshot{at: time.Now()}
 	s.server, _ = processCPU(pid)
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		s.bench = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
+	s.bench = selfCPU()
 	s.machineBusy, _ = machineBusy()
 	return s
+}
+
+// selfCPU is the user+system time of this process so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // cpuUse is the average number of cores each party kept busy between two snapshots.

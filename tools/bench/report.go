@@ -202,13 +202,14 @@ func (r *report) writeBlobs(p printer) {
 	}
 	p("Load average %s before, %s after.\n\n", r.BlobLoadBefore, r.BlobLoadAfter)
 	p("*server CPU* is the CPU time of the processes serving the path (front and registry; Apache's\n")
-	p("workers included) per 10^9 bytes: what a path costs, however busy the machine is. *× direct*\n")
+	p("workers included) per 10^9 bytes: what a path costs, however busy the machine is; *client CPU*\n")
+	p("is the bench's own (TLS, HTTP and, for pushes, generating the bytes), which shares the same cores. *× direct*\n")
 	p("compares with the registry's own TLS over the same protocol (HTTP/1.1 for the other paths).\n\n")
-	p("| size | | path | protocol | MB/s (median) | range | × direct (same protocol) | × Apache | server CPU s/GB | regauth peak RSS |\n")
-	p("|---|---|---|---|---:|---|---:|---:|---:|---:|\n")
+	p("| size | | path | protocol | MB/s (median) | range | × direct (same protocol) | × Apache | server CPU s/GB | client CPU s/GB | regauth peak RSS |\n")
+	p("|---|---|---|---|---:|---|---:|---:|---:|---:|---:|\n")
 	for _, b := range r.Blobs {
 		if len(b.MBps) == 0 {
-			p("| %s | %s | %s | %s | failed | | | | | |\n", sizeLabel(b.Size), b.Op, b.Label, b.Proto)
+			p("| %s | %s | %s | %s | failed | | | | | | |\n", sizeLabel(b.Size), b.Op, b.Label, b.Proto)
 			continue
 		}
 		vsDirect, vsApache, rss := "", "", ""
@@ -231,7 +232,7 @@ func (r *report) writeBlobs(p printer) {
 		for _, v := range b.MBps {
 			lo, hi = min(lo, v), max(hi, v)
 		}
-		p("| %s | %s | %s | %s | %.0f | %.0f–%.0f | %s | %s | %.2f | %s |\n", sizeLabel(b.Size), b.Op, b.Label, b.Proto, b.Median(), lo, hi, vsDirect, vsApache, b.MedianCPU(), rss)
+		p("| %s | %s | %s | %s | %.0f | %.0f–%.0f | %s | %s | %.2f | %.2f | %s |\n", sizeLabel(b.Size), b.Op, b.Label, b.Proto, b.Median(), lo, hi, vsDirect, vsApache, b.MedianCPU(), b.MedianClientCPU(), rss)
 	}
 	p("\n")
 }
