@@ -48,7 +48,8 @@ type App struct {
 }
 
 // New builds every part from cfg, creating first-start files under the data directory.
-func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, error) {
+// hasher runs the password hashes (nil: auth.InProcess).
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, hasher auth.Hasher) (*App, error) {
 	a := &App{Config: cfg, logger: logger}
 	var err error
 	if err := a.openAudit(); err != nil {
@@ -72,7 +73,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*App, er
 	}
 	a.Users, err = auth.NewStore(auth.StoreOptions{
 		HtpasswdPath: cfg.Auth.Htpasswd, GroupsPath: cfg.Auth.Groups, Logger: logger,
-		CacheTTL: cacheTTL, OnVerify: a.Metrics.PasswordVerification,
+		CacheTTL: cacheTTL, OnVerify: a.Metrics.PasswordVerification, Hasher: hasher,
 	})
 	if err != nil {
 		return nil, err

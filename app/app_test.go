@@ -88,7 +88,7 @@ func testLogger(t *testing.T) *slog.Logger {
 func TestZeroConfigStartCreatesEverythingAndServesARegistry(t *testing.T) {
 	dir := t.TempDir()
 	cfg, ln := testConfig(t, dir)
-	a, err := New(context.Background(), cfg, testLogger(t))
+	a, err := New(context.Background(), cfg, testLogger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestZeroConfigStartCreatesEverythingAndServesARegistry(t *testing.T) {
 		t.Fatalf("pulled %s, pushed %s", d, want)
 	}
 
-	second, err := New(context.Background(), cfg, testLogger(t))
+	second, err := New(context.Background(), cfg, testLogger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestZeroConfigStartCreatesEverythingAndServesARegistry(t *testing.T) {
 func TestAConfiguredPathThatIsMissingIsAnErrorNotAGeneratedFile(t *testing.T) {
 	cfg, _ := testConfig(t, t.TempDir())
 	cfg.Auth.Htpasswd = filepath.Join(t.TempDir(), "missing-htpasswd")
-	_, err := New(context.Background(), cfg, testLogger(t))
+	_, err := New(context.Background(), cfg, testLogger(t), nil)
 	if err == nil || !strings.Contains(err.Error(), "missing-htpasswd") {
 		t.Fatalf("error = %v, want one naming the missing file", err)
 	}
@@ -206,7 +206,7 @@ func TestTheFrontServesTheChainFromEveryKindOfPFX(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, ln := testConfig(t, t.TempDir())
 			cfg.TLS.PFX, cfg.TLS.PFXPassword, cfg.TLS.Chain = c.pfx, config.Secret(c.password), c.chain
-			a, err := New(context.Background(), cfg, testLogger(t))
+			a, err := New(context.Background(), cfg, testLogger(t), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,7 +236,7 @@ func TestAWrongPFXPasswordStopsTheStartWithAClearMessage(t *testing.T) {
 	cfg, _ := testConfig(t, t.TempDir())
 	cfg.TLS.PFX = filepath.Join("..", "certs", "testdata", "modern-aes-chain.pfx")
 	cfg.TLS.PFXPassword = "nope"
-	_, err := New(context.Background(), cfg, testLogger(t))
+	_, err := New(context.Background(), cfg, testLogger(t), nil)
 	if err == nil || !strings.Contains(err.Error(), "wrong password") || !strings.Contains(err.Error(), "modern-aes-chain.pfx") {
 		t.Fatalf("error = %v, want `wrong password` naming the file", err)
 	}

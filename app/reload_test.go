@@ -71,7 +71,7 @@ func TestLiveReloadUnderLoadNeverServesABrokenFile(t *testing.T) {
 	copyFile(t, first.CertFile, cfg.TLS.Cert)
 	copyFile(t, first.KeyFile, cfg.TLS.Key)
 
-	a, err := New(context.Background(), cfg, testLogger(t))
+	a, err := New(context.Background(), cfg, testLogger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +262,7 @@ func readyz(t *testing.T, client *http.Client, base string) (int, string) {
 
 func TestARotatedTokenKeySignsAtOnceAndTheOldOneStaysTrusted(t *testing.T) {
 	cfg, ln := testConfig(t, t.TempDir())
-	a, err := New(context.Background(), cfg, testLogger(t))
+	a, err := New(context.Background(), cfg, testLogger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func TestTheFrontRefusesOldProtocolsAndNonAEADCiphersAsOpenSSLSeesIt(t *testing.
 		t.Skip("!!! openssl not installed: TLS policy not checked with s_client")
 	}
 	cfg, ln := testConfig(t, t.TempDir())
-	a, err := New(context.Background(), cfg, testLogger(t))
+	a, err := New(context.Background(), cfg, testLogger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestTheFrontRefusesOldProtocolsAndNonAEADCiphersAsOpenSSLSeesIt(t *testing.
 
 func TestOversizedHeadersAreRefused(t *testing.T) {
 	cfg, ln := testConfig(t, t.TempDir())
-	a, err := New(context.Background(), cfg, testLogger(t))
+	a, err := New(context.Background(), cfg, testLogger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

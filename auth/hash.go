@@ -60,6 +60,13 @@ func classifyHash(hash string) (HashKind, string) {
 	}
 }
 
+// CheckPassword reports whether pw matches hash, a stored htpasswd hash of one of the schemes
+// regauth accepts (bcrypt, apr1, {SHA}); any other hash matches nothing.
+func CheckPassword(hash string, pw []byte) bool {
+	kind, _ := classifyHash(hash)
+	return verifyHash(kind, hash, pw)
+}
+
 // verifyHash reports whether pw matches a hash that classifyHash accepted as kind.
 func verifyHash(kind HashKind, hash string, pw []byte) bool {
 	switch kind {

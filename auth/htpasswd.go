@@ -138,16 +138,20 @@ func checkName(name string) string {
 // Verify reports whether pw is user's password. Unknown and refused users cost one bcrypt
 // comparison too, so that timing does not tell which user names exist.
 func (h *Htpasswd) Verify(user string, pw Password) bool {
-	e, ok := h.entry(user)
-	if !ok {
-		decoy := htpasswdEntry{kind: KindBcrypt, hash: dummyBcrypt}
-		if h != nil && h.decoy.hash != "" {
-			decoy = h.decoy
-		}
-		verifyHash(decoy.kind, decoy.hash, []byte(pw.Reveal()))
-		return false
+	e, known := h.hashToCheck(user)
+	return verifyHash(e.kind, e.hash, []byte(pw.Reveal())) && known
+}
+
+// hashToCheck is the entry a password for user is checked against: the user's own, or for an
+// unknown or refused user a decoy that costs the same (known is then false).
+func (h *Htpasswd) hashToCheck(user string) (e htpasswdEntry, known bool) {
+	if e, ok := h.entry(user); ok {
+		return e, true
 	}
-	return verifyHash(e.kind, e.hash, []byte(pw.Reveal()))
+	if h != nil && h.decoy.hash != "" {
+		return h.decoy, false
+	}
+	return htpasswdEntry{kind: KindBcrypt, hash: dummyBcrypt}, false
 }
 
 // Users returns the usable user names, sorted.

@@ -26,7 +26,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringP("config", "c", "", "configuration file (YAML); also REGAUTH_CONFIG")
 	root.AddCommand(newServeCommand(), newUserCommand(), newGroupCommand(), newCertCommand(),
 		newKeysCommand(), newACLCommand(), newTokenCommand())
-	root.AddCommand(newRegistryConfigCommand())
+	root.AddCommand(newRegistryConfigCommand(), newHashWorkerCommand())
 	return root
 }
 

@@ -35,7 +35,9 @@ embeds the registry with its storage in regauth-data/registry.`,
 			}
 			logger := newLogger(cfg, cmd.ErrOrStderr())
 			collectGarbageLessOften(os.Getenv)
-			a, err := app.New(cmd.Context(), cfg, logger)
+			hasher, stopHashing := passwordHasher(runtime.GOMAXPROCS(0), cmd.ErrOrStderr(), logger)
+			defer stopHashing()
+			a, err := app.New(cmd.Context(), cfg, logger, hasher)
 			if err != nil {
 				return exitError{exitUsage, err}
 			}

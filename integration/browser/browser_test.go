@@ -136,7 +136,7 @@ func startStack(t *testing.T) *stack {
 	if os.Getenv("REGAUTH_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	a, err := app.New(context.Background(), cfg, logger)
+	a, err := app.New(context.Background(), cfg, logger, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,13 @@ func TestComposeStackClassicWalkthrough(t *testing.T) {
 
 	classicWalkthrough(t, d, reg)
 
+	// In the container too (an unprivileged user under docker's default seccomp profile)
+	// regauth hashes passwords in its hash-worker processes: a worker that cannot move to
+	// SCHED_IDLE exits before it is ready, and regauth then runs none.
+	if top := mustRun(t, dc("top", "regauth")).Stdout; !strings.Contains(top, "hash-worker") {
+		t.Errorf("no hash-worker process in the regauth container:\n%s", top)
+	}
+
 	// The push went through regauth to the registry container, not to a registry embedded
 	// in regauth: the registry's access log has it.
 	if logs := mustRun(t, dc("logs", "--no-color", "registry")).Output(); !strings.Contains(logs, "PUT /v2/test-hello/manifests/v2") {

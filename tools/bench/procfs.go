@@ -15,8 +15,8 @@ import (
 // architecture Go supports (reading it properly needs sysconf, i.e. cgo).
 const clockTicks = 100
 
-// rssSampler records the peak resident set size of one process, read from
-// /proc/<pid>/status (VmRSS) every 50 ms. VmHWM cannot be reset between phases, hence sampling.
+// rssSampler records the peak resident memory of one process and its children (treeRSS),
+// every 50 ms. VmHWM cannot be reset between phases, hence sampling.
 type rssSampler struct {
 	stop chan struct{}
 	done chan struct{}
@@ -31,7 +31,7 @@ func sampleRSS(pid int) *rssSampler {
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if rss, err := readRSS(pid); err == nil {
+			if rss, err := treeRSS(pid); err == nil {
 				s.mu.Lock()
 				s.peak = max(s.peak, rss)
 				s.mu.Unlock()
@@ -46,7 +46,7 @@ func sampleRSS(pid int) *rssSampler {
 	return s
 }
 
-// Peak stops sampling (after one last sample) and returns the highest VmRSS seen, in bytes.
+// Peak stops sampling (after one last sample) and returns the highest treeRSS seen, in bytes.
 func (s *rssSampler) Peak() uint64 {
 	select {
 	case <-s.stop:
@@ -59,13 +59,30 @@ func (s *rssSampler) Peak() uint64 {
 	return s.peak
 }
 
-func readRSS(pid int) (uint64, error) {
+// treeRSS is pid's resident set (VmRSS) plus the anonymous resident memory (RssAnon) of its
+// children. regauth's children are its hash workers, its own binary: their file pages are the
+// parent's, already counted, so what they add is their own heap and stacks.
+func treeRSS(pid int) (uint64, error) {
+	total, err := statusKB(pid, "VmRSS")
+	if err != nil {
+		return 0, err
+	}
+	for _, child := range childrenOf(pid) {
+		if anon, err := statusKB(child, "RssAnon"); err == nil {
+			total += anon
+		}
+	}
+	return total, nil
+}
+
+// statusKB reads one "Key: N kB" line of /proc/<pid>/status, in bytes.
+func statusKB(pid int, key string) (uint64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(line, key+":"); ok {
 			f := strings.Fields(rest) // "12345 kB"
 			if len(f) == 2 && f[1] == "kB" {
 				kb, err := strconv.ParseUint(f[0], 10, 64)
@@ -73,21 +90,21 @@ func readRSS(pid int) (uint64, error) {
 			}
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", key, pid)
 }
 
 // cpuSnapshot is what has been spent so far: by the server process, by the bench itself, and by
 // the whole machine, so a phase can say where the CPU went (and how much other users took).
 type cpuSnapshot struct {
 	at          time.Time
-	server      time.Duration // user+system of the server process
+	server      time.Duration // user+system of the server process and its children
 	bench       time.Duration // user+system of this process
 	machineBusy time.Duration // all cores, everything but idle and iowait
 }
 
 func takeCPU(pid int) cpuSnapshot {
 	s := cpuSnapshot{at: time.Now()}
-	s.server, _ = processCPU(pid)
+	s.server = processTreeCPU(pid) // regauth's hash workers included
 	s.bench = selfCPU()
 	s.machineBusy, _ = machineBusy()
 	return s
@@ -184,22 +201,28 @@ func loadAvg() string {
 // processTreeCPU is the CPU time spent so far by pid and its direct children (Apache's workers).
 func processTreeCPU(pid int) time.Duration {
 	total, _ := processCPU(pid)
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return total
-	}
-	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil || child == pid {
-			continue
-		}
-		if parentOf(child) == pid {
-			if d, err := processCPU(child); err == nil {
-				total += d
-			}
+	for _, child := range childrenOf(pid) {
+		if d, err := processCPU(child); err == nil {
+			total += d
 		}
 	}
 	return total
+}
+
+// childrenOf lists pid's child processes.
+func childrenOf(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err == nil && child != pid && parentOf(child) == pid {
+			out = append(out, child)
+		}
+	}
+	return out
 }
 
 // parentOf is the parent pid of pid, or -1.

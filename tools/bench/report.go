@@ -159,7 +159,8 @@ func (r *report) writeTokens(p printer) {
 	p("*in regauth* is regauth's own histogram `%s` over the window (from the parsed request to the\n", tokenRequestSeries)
 	p("last byte written; `≤` a bucket's upper bound): what the latencies above spend outside it was spent\n")
 	p("queued in the kernel, in the Go runtime or in the load generator.\n")
-	p("*CPU/token* is regauth's own CPU time divided by tokens; *CPU cores* are averages over the window.\n\n")
+	p("*CPU/token* is the CPU time of regauth and its password-hashing workers divided by tokens; *CPU cores* are averages\n")
+	p("over the window. *Peak RSS* is regauth's resident set plus its workers' own (anonymous) memory.\n\n")
 	for _, s := range r.Scenarios {
 		p("### %s\n\n%s.\n\n", s.Name, s.Doc)
 		p("| clients | offered | tokens/s | p50 | p99 | in regauth: p50 / p99 | errors | regauth peak RSS | regauth CPU/token | CPU cores: regauth / load generator / others | load avg before → after |\n")

@@ -1,0 +1,255 @@
+package hashproc
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/regauth/regauth/auth"
+)
+
+// workerEnv makes this test binary a hash worker (see TestMain), the way "regauth hash-worker"
+// is one: the tests below run real worker processes.
+const workerEnv = "REGAUTH_HASHPROC_TEST_WORKER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(workerEnv) == "1" {
+		if err := Work(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+const password = "correct horse"
+
+// Hashes of password in each scheme regauth accepts (apr1 and {SHA} made by OpenSSL).
+var hashes = map[string]string{
+	"apr1": "$apr1$hashproc$Gzu7o82qMvIk6ufthF5k80",
+	"sha1": "{SHA}L55TUjtiq8FBorTWAZ0jy6g129A=",
+}
+
+func bcryptHash(t *testing.T, cost int) string {
+	t.Helper()
+	h, err := auth.HashBcrypt(password, cost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// countingHasher is the real in-process hasher, counting the checks it was given.
+type countingHasher struct{ calls atomic.Int64 }
+
+func (c *countingHasher) CheckPassword(hash string, pw []byte) bool {
+	c.calls.Add(1)
+	return auth.CheckPassword(hash, pw)
+}
+
+func newTestPool(t *testing.T, workers int) (*Pool, *countingHasher) {
+	t.Helper()
+	fallback := &countingHasher{}
+	p, err := New(Options{
+		Workers: workers, Path: os.Args[0], Args: []string{"-test.run=^$"},
+		Env: []string{workerEnv + "=1", "GOMAXPROCS=1"}, Stderr: os.Stderr, Fallback: fallback,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p, fallback
+}
+
+func (p *Pool) pids() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var pids []int
+	for w := range p.all {
+		pids = append(pids, w.cmd.Process.Pid)
+	}
+	return pids
+}
+
+func TestWorkersCheckEverySchemeThemselves(t *testing.T) {
+	p, fallback := newTestPool(t, 2)
+	all := map[string]string{"bcrypt": bcryptHash(t, 4)}
+	for k, v := range hashes {
+		all[k] = v
+	}
+	for scheme, hash := range all {
+		if !p.CheckPassword(hash, []byte(password)) {
+			t.Errorf("%s: the right password was refused", scheme)
+		}
+		for _, wrong := range []string{"correct horsE", "", password + "\x00", strings.Repeat("x", 4000)} {
+			if p.CheckPassword(hash, []byte(wrong)) {
+				t.Errorf("%s: %q was accepted", scheme, wrong)
+			}
+		}
+	}
+	if p.CheckPassword("plaintext", []byte("plaintext")) {
+		t.Error("a hash of no accepted scheme matched")
+	}
+	if n := fallback.calls.Load(); n != 0 {
+		t.Errorf("the fallback checked %d passwords; the workers should have checked all", n)
+	}
+}
+
+func TestWorkersRunAtIdlePriorityWithOnlyTheirOwnEnvironment(t *testing.T) {
+	t.Setenv("REGAUTH_TEST_SECRET", "hunter2")
+	p, _ := newTestPool(t, 2)
+	p.CheckPassword(hashes["sha1"], []byte(password)) // the worker has started its threads
+	pids := p.pids()
+	if len(pids) != 2 {
+		t.Fatalf("%d workers, want 2", len(pids))
+	}
+	for _, pid := range pids {
+		stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		if len(stats) == 0 {
+			t.Fatalf("worker %d has no threads in /proc", pid)
+		}
+		for _, path := range stats {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				continue // the thread ended
+			}
+			// policy is field 41; fields after "(comm) " start at 3.
+			fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+			if policy := fields[41-3]; policy != "5" {
+				t.Errorf("worker %d thread %s: policy %s, want 5 (SCHED_IDLE)", pid, filepath.Base(filepath.Dir(path)), policy)
+			}
+		}
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := string(env), workerEnv+"=1\x00GOMAXPROCS=1\x00"; got != want {
+			t.Errorf("worker %d environment %q, want only %q", pid, got, want)
+		}
+	}
+}
+
+// A stopped worker gets no CPU, like one at idle priority on a machine busy with other work:
+// the check must not wait for it, and the worker must rejoin the pool once it answers.
+func TestAStarvedWorkerHandsTheCheckToTheFallbackAndRejoinsLater(t *testing.T) {
+	p, fallback := newTestPool(t, 1)
+	hash := bcryptHash(t, 4)
+	pid := p.pids()[0]
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	answer := make(chan bool, 1)
+	go func() { answer <- p.CheckPassword(hash, []byte(password)) }()
+	select {
+	case ok := <-answer:
+		if !ok {
+			t.Error("the right password was refused while the worker was stopped")
+		}
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(pid, syscall.SIGCONT)
+		t.Fatal("the check waited for the stopped worker; want the fallback after ~100 ms")
+	}
+	if n := fallback.calls.Load(); n != 1 {
+		t.Fatalf("the fallback checked %d passwords, want 1", n)
+	}
+	if p.CheckPassword(hash, []byte("wrong")) { // the worker is still busy: fallback again
+		t.Error("a wrong password was accepted while the worker was stopped")
+	}
+	if n := fallback.calls.Load(); n != 2 {
+		t.Fatalf("the fallback checked %d passwords, want 2", n)
+	}
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(p.idle) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not rejoin the pool after it answered")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !p.CheckPassword(hash, []byte(password)) || fallback.calls.Load() != 2 {
+		t.Errorf("after rejoining, the worker should check again (fallback calls %d, want 2)", fallback.calls.Load())
+	}
+	if got := p.pids(); len(got) != 1 || got[0] != pid {
+		t.Errorf("workers %v, want the same one (%d)", got, pid)
+	}
+}
+
+func TestADeadWorkerIsReplacedAndNoCheckIsLost(t *testing.T) {
+	p, fallback := newTestPool(t, 2)
+	hash := hashes["apr1"]
+	old := p.pids()
+	for _, pid := range old {
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	// Each dead worker fails one check, which the fallback answers; then new ones start.
+	for i := range 4 {
+		want := i%2 == 0
+		pw := password
+		if !want {
+			pw = "wrong"
+		}
+		if got := p.CheckPassword(hash, []byte(pw)); got != want {
+			t.Errorf("check %d: %v, want %v", i, got, want)
+		}
+	}
+	if n := fallback.calls.Load(); n != 2 {
+		t.Errorf("the fallback checked %d passwords, want 2 (one per dead worker)", n)
+	}
+	now := p.pids()
+	if len(now) != 1 {
+		t.Fatalf("%d workers alive, want 1 (started when the idle ones were gone)", len(now))
+	}
+	for _, pid := range old {
+		if now[0] == pid {
+			t.Errorf("worker %d was killed but is still counted", pid)
+		}
+	}
+}
+
+func TestCloseEndsEveryWorker(t *testing.T) {
+	p, _ := newTestPool(t, 2)
+	pids := p.pids()
+	p.Close()
+	for _, pid := range pids {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			t.Errorf("worker %d still exists after Close", pid)
+		}
+	}
+	if p.CheckPassword(hashes["sha1"], []byte(password)) != true {
+		t.Error("a closed pool must still answer, through the fallback")
+	}
+}
+
+func TestLongPasswordsGoToTheFallback(t *testing.T) {
+	p, fallback := newTestPool(t, 1)
+	long := []byte(strings.Repeat("p", maxRequest))
+	if p.CheckPassword(hashes["sha1"], long) {
+		t.Error("a wrong long password was accepted")
+	}
+	if n := fallback.calls.Load(); n != 1 {
+		t.Errorf("the fallback checked %d passwords, want 1", n)
+	}
+}
+
+func TestNewFailsWhenAWorkerCannotStart(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-regauth")
+	_, err := New(Options{Workers: 1, Path: missing, Fallback: auth.InProcess{}})
+	if err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("error %v, want one naming %s", err, missing)
+	}
+	if _, err := New(Options{Workers: 1, Path: missing}); err == nil {
+		t.Error("a pool without a fallback was accepted")
+	}
+}

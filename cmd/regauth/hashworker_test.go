@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// procStat returns the fields of /proc/<pid>/stat after "(comm) ", so that field n (counted
+// from 1, as in proc(5)) is at n-3.
+func procStat(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:])), nil
+}
+
+// hashWorkers lists the hash-worker children of pid.
+func hashWorkers(t *testing.T, pid int) []int {
+	t.Helper()
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var out []int
+	for _, path := range stats {
+		f, err := procStat(path)
+		if err != nil || f[4-3] != strconv.Itoa(pid) {
+			continue
+		}
+		dir := filepath.Dir(path)
+		cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if strings.Contains(string(cmdline), hashWorkerCommand) {
+			child, _ := strconv.Atoi(filepath.Base(dir))
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// cpuOf is a process's user+system time in clock ticks.
+func cpuOf(t *testing.T, pid int) int {
+	t.Helper()
+	f, err := procStat(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := strconv.Atoi(f[14-3])
+	s, _ := strconv.Atoi(f[15-3])
+	return u + s
+}
+
+// TestServeHashesPasswordsInWorkersAtIdlePriority runs the real binary and checks that its
+// password hashes run in hash-worker processes at SCHED_IDLE, one per CPU, with none of
+// regauth's environment, and that they end with it.
+func TestServeHashesPasswordsInWorkersAtIdlePriority(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("hash workers run on Linux only")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "regauth")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	data := filepath.Join(dir, "data")
+	cfgPath := filepath.Join(dir, "regauth.yaml")
+	cfg := fmt.Sprintf("listen: %s\ndata_dir: %s\naudit:\n  output: \"off\"\nlog:\n  level: warn\n", addr, data)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), "REGAUTH_TEST_SECRET=hunter2")
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	base := "https://" + addr
+	var client *http.Client
+	for i := 0; ; i++ {
+		if caPEM, err := os.ReadFile(filepath.Join(data, "tls", "ca.crt")); err == nil {
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(caPEM)
+			client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+			if resp, err := client.Get(base + "/healthz"); err == nil {
+				resp.Body.Close()
+				break
+			}
+		}
+		if i == 300 {
+			t.Fatal("regauth did not start")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	workers := hashWorkers(t, cmd.Process.Pid)
+	if len(workers) != runtime.GOMAXPROCS(0) {
+		t.Fatalf("%d hash workers %v, want one per CPU (%d)", len(workers), workers, runtime.GOMAXPROCS(0))
+	}
+	before := 0
+	for _, pid := range workers {
+		stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+		for _, path := range stats {
+			if f, err := procStat(path); err == nil && f[41-3] != "5" {
+				t.Errorf("worker %d thread %s: policy %s, want 5 (SCHED_IDLE)", pid, filepath.Base(filepath.Dir(path)), f[41-3])
+			}
+		}
+		if env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid)); string(env) != "GOMAXPROCS=1\x00" {
+			t.Errorf("worker %d environment %q, want only GOMAXPROCS=1", pid, env)
+		}
+		before += cpuOf(t, pid)
+	}
+
+	pw, err := os.ReadFile(filepath.Join(data, "admin-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func(user, password string) int {
+		q := url.Values{"service": {"registry"}, "scope": {"repository:workers/app:pull"}}
+		req, _ := http.NewRequest(http.MethodGet, base+"/auth?"+q.Encode(), nil)
+		req.SetBasicAuth(user, password)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := login("admin", strings.TrimSpace(string(pw))); code != http.StatusOK {
+		t.Errorf("admin login: %d, want 200", code)
+	}
+	for i := range 3 {
+		if code := login(fmt.Sprintf("nobody%d", i), "guess"); code != http.StatusUnauthorized {
+			t.Errorf("unknown user: %d, want 401", code)
+		}
+	}
+	// Four cost-10 bcrypt checks take well over 100 ms of CPU, in the workers.
+	after := 0
+	for _, pid := range workers {
+		after += cpuOf(t, pid)
+	}
+	if after-before < 10 {
+		t.Errorf("the workers used %d clock ticks for four password checks; the hashes ran elsewhere", after-before)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("regauth exited with %v after SIGTERM, want status 0", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("regauth did not exit")
+	}
+	for _, pid := range workers {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			t.Errorf("hash worker %d outlived regauth", pid)
+		}
+	}
+}
