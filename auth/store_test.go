@@ -261,3 +261,50 @@ func TestStoreAuthenticatesWhileReloading(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// yesHasher answers yes to every check and records the hashes it was given: whether a login
+// succeeds must then depend on the store knowing the user, not on the hasher.
+type yesHasher struct {
+	mu     sync.Mutex
+	hashes []string
+}
+
+func (h *yesHasher) CheckPassword(hash string, _ []byte) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.hashes = append(h.hashes, hash)
+	return true
+}
+
+func TestStoreHashesUnknownUsersThroughItsHasherButNeverLetsThemIn(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "htpasswd")
+	aliceHash, err := HashBcrypt("correct horse", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, path, "alice:"+aliceHash+"\nbob:plaintext\n")
+	h := &yesHasher{}
+	s, err := NewStore(StoreOptions{HtpasswdPath: path, Hasher: h, CacheTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, user := range []string{"mallory", "bob"} { // unknown, and refused
+		if _, err := s.Authenticate(context.Background(), user, "anything"); !errors.Is(err, ErrInvalidCredentials) {
+			t.Errorf("%s: %v, want ErrInvalidCredentials although the hasher says yes", user, err)
+		}
+	}
+	if _, err := s.Authenticate(context.Background(), "alice", "anything"); err != nil {
+		t.Errorf("alice: %v; the hasher decides for a known user", err)
+	}
+	// Each login cost one hash, and the unknown and refused ones a bcrypt hash like alice's
+	// (the decoy imitates the file's most common kind and cost).
+	if len(h.hashes) != 3 {
+		t.Fatalf("the hasher was asked %d times, want 3", len(h.hashes))
+	}
+	for i, got := range h.hashes {
+		if !strings.HasPrefix(got, "$2") || got[:7] != aliceHash[:7] {
+			t.Errorf("check %d hashed against %.7s…, want a bcrypt hash of alice's cost (%.7s…)", i, got, aliceHash)
+		}
+	}
+}

@@ -15,29 +15,38 @@ import (
 
 // Options configures a Pool.
 type Options struct {
-	// Workers is how many processes to run; regauth serve runs one per hash slot.
+	// Workers is how many processes to run: as many as passwords may be hashed at once
+	// (regauth serve runs one per CPU, the auth store's default bound).
 	Workers int
-	// Path, Args and Env start one worker: a program whose only job is to call Work with its
-	// standard input and output. regauth serve starts its own binary as "regauth hash-worker".
-	// Env is all the worker gets: never this process's environment, which may hold secrets.
+	// Path and Args start one worker (Args includes the name as Args[0], as in exec.Cmd): a
+	// program whose only job is to call Work with its standard input and output. regauth
+	// serve starts /proc/self/exe, its own binary even after an upgrade replaced the file,
+	// as "regauth hash-worker". Env is all a worker gets, never this process's environment,
+	// which may hold secrets.
 	Path string
 	Args []string
 	Env  []string
 	// Stderr receives what workers write there (nil: discarded).
 	Stderr io.Writer
-	// Fallback checks a password when no worker can: none idle, one that does not start, or
-	// one that has not had the CPU for Patience.
+	// Fallback checks a password when no worker can: none is idle, or the one asked is too
+	// slow (see Patience).
 	Fallback auth.Hasher
 	// Patience is how long a check waits for a worker that gets almost no CPU (under 2 % of a
 	// core) before the fallback takes over (0: 100 ms). A worker that is making progress is
-	// waited for as long as it takes.
+	// waited for up to ten times as long.
 	Patience time.Duration
 	Logger   *slog.Logger
 }
 
-// restartDelay is how long a pool leaves a worker that failed to start before trying again;
-// meanwhile the fallback checks every password.
-const restartDelay = 10 * time.Second
+const (
+	// restartDelay is how long a pool leaves a worker that failed to start before trying
+	// again; meanwhile the fallback checks every password.
+	restartDelay = 10 * time.Second
+	// startTimeout bounds how long a new worker may take to say it is ready.
+	startTimeout = 5 * time.Second
+	// patienceRounds bounds the wait for a worker that is making progress, in patiences.
+	patienceRounds = 10
+)
 
 // Pool implements auth.Hasher with worker processes at idle priority.
 type Pool struct {
@@ -45,10 +54,12 @@ type Pool struct {
 	log  *slog.Logger
 	idle chan *worker
 
-	mu      sync.Mutex
-	all     map[*worker]struct{} // every live worker, idle or not
-	closed  bool
-	retryAt time.Time
+	mu       sync.Mutex
+	all      map[*worker]struct{} // every live worker, idle or busy
+	starting int                  // workers being started in the background
+	closed   bool
+	retryAt  time.Time      // no start before, after one failed
+	tasks    sync.WaitGroup // background starts and reclaims; added to only while open
 }
 
 var _ auth.Hasher = (*Pool)(nil)
@@ -65,8 +76,8 @@ type worker struct {
 
 // New starts every worker. It fails if one does not start, having stopped the others.
 func New(opts Options) (*Pool, error) {
-	if opts.Workers <= 0 || opts.Path == "" || opts.Fallback == nil {
-		return nil, errors.New("hash workers: want Workers > 0, Path and Fallback")
+	if opts.Workers <= 0 || opts.Path == "" || len(opts.Args) == 0 || opts.Fallback == nil {
+		return nil, errors.New("hash workers: want Workers > 0, Path, Args and Fallback")
 	}
 	if opts.Patience <= 0 {
 		opts.Patience = 100 * time.Millisecond
@@ -76,11 +87,12 @@ func New(opts Options) (*Pool, error) {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	for range opts.Workers {
-		w, err := p.start()
+		w, err := p.launch()
 		if err != nil {
 			p.Close()
 			return nil, err
 		}
+		p.all[w] = struct{}{}
 		p.idle <- w
 	}
 	return p, nil
@@ -100,17 +112,18 @@ func (p *Pool) CheckPassword(hash string, pw []byte) bool {
 	case err == nil:
 		p.giveBack(w)
 		return ok
-	case errors.Is(err, errStarved):
+	case errors.Is(err, errSlow):
 		// The machine is busy with other work: check here, and let the worker finish.
-		p.log.Debug("hash worker gets no CPU; checking the password in process", slog.Int("pid", w.cmd.Process.Pid))
-		go p.reclaim(w)
+		p.log.Debug("hash worker too slow; checking the password in process", slog.Int("pid", w.cmd.Process.Pid))
+		p.inBackground(func() { p.reclaim(w) }, w.stop)
 	default:
 		p.lose(w, err)
 	}
 	return p.opts.Fallback.CheckPassword(hash, pw)
 }
 
-// Close stops every worker: it closes their input, which ends them, and kills what is left.
+// Close stops every worker and waits for the pool's background work to end. Checks after it
+// go to the fallback.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	p.closed = true
@@ -121,52 +134,67 @@ func (p *Pool) Close() {
 	p.all = map[*worker]struct{}{}
 	p.mu.Unlock()
 	for _, w := range workers {
-		w.stop()
+		w.stop() // a reclaim reading from it then ends
 	}
+	for {
+		select {
+		case <-p.idle:
+			continue // stopped above
+		default:
+		}
+		break
+	}
+	p.tasks.Wait()
 }
 
-var errStarved = errors.New("hash worker gets no CPU")
+// errSlow says a worker did not answer in time: see ask.
+var errSlow = errors.New("hash worker too slow")
 
-// ask sends one check to w and waits for its answer. It returns errStarved when w ran for
-// less than a fiftieth of a whole patience: the kernel gives SCHED_IDLE threads only time
-// nothing else wants, and on a machine busy with other work there may be none for a while.
-// (Beside regauth serving 5,000 warm tokens/s on two cores, workers got 8–19 % of a core.)
+// ask sends one check to w and waits for its answer. It returns errSlow when w ran for less
+// than a fiftieth of a patience during a whole one, or has not answered after patienceRounds:
+// the kernel gives SCHED_IDLE threads only time nothing else wants, and on a machine busy with
+// other work there may be none for a while. (Beside regauth serving 5,000 warm tokens/s on
+// two cores, the two workers got 25–37 % of a core each.)
 func (p *Pool) ask(w *worker, hash string, pw []byte) (bool, error) {
+	pid := w.cmd.Process.Pid
+	// One write of at most PIPE_BUF bytes to an empty pipe: it never blocks, whatever the
+	// worker is doing.
 	w.buf = appendRequest(w.buf[:0], hash, pw)
 	_, err := w.in.Write(w.buf)
 	clear(w.buf)
 	if err != nil {
-		return false, fmt.Errorf("sending a request: %w", err)
+		return false, fmt.Errorf("hash worker %d: sending a request: %w", pid, err)
 	}
-	used, err := processCPU(w.cmd.Process.Pid)
+	used, err := processCPU(pid)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("hash worker %d: %w", pid, err)
 	}
 	var answer [1]byte
-	for {
+	for range patienceRounds {
 		if err := w.out.SetReadDeadline(time.Now().Add(p.opts.Patience)); err != nil {
-			return false, err
+			return false, fmt.Errorf("hash worker %d: %w", pid, err)
 		}
 		_, err := io.ReadFull(w.out, answer[:])
 		if err == nil {
 			return answer[0] == 1, nil
 		}
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			return false, fmt.Errorf("reading the answer: %w", err)
+			return false, fmt.Errorf("hash worker %d: reading the answer: %w", pid, err)
 		}
-		now, err := processCPU(w.cmd.Process.Pid)
+		now, err := processCPU(pid)
 		if err != nil {
-			return false, err
+			return false, fmt.Errorf("hash worker %d: %w", pid, err)
 		}
 		if now-used < p.opts.Patience/50 {
-			return false, errStarved
+			return false, errSlow
 		}
 		used = now
 	}
+	return false, errSlow
 }
 
-// reclaim waits, without a deadline, for the answer of a worker that was starved, then returns
-// it to the pool. Meanwhile the pool has one worker fewer, and checks beyond go to the
+// reclaim waits, without a deadline, for the answer of a worker that was too slow, then
+// returns it to the pool. Meanwhile the pool has one worker fewer, and checks beyond go to the
 // fallback.
 func (p *Pool) reclaim(w *worker) {
 	var answer [1]byte
@@ -175,13 +203,14 @@ func (p *Pool) reclaim(w *worker) {
 		_, err = io.ReadFull(w.out, answer[:])
 	}
 	if err != nil {
-		p.lose(w, fmt.Errorf("reading a late answer: %w", err))
+		p.lose(w, fmt.Errorf("hash worker %d: reading a late answer: %w", w.cmd.Process.Pid, err))
 		return
 	}
 	p.giveBack(w)
 }
 
-// take returns an idle worker, starting one if fewer than Workers are alive, or nil.
+// take returns an idle worker, or nil. With none idle and fewer than Workers alive (some
+// failed), it starts one in the background for later checks.
 func (p *Pool) take() *worker {
 	select {
 	case w := <-p.idle:
@@ -189,20 +218,59 @@ func (p *Pool) take() *worker {
 	default:
 	}
 	p.mu.Lock()
-	busy := p.closed || len(p.all) >= p.opts.Workers || time.Now().Before(p.retryAt)
+	wanted := len(p.all)+p.starting < p.opts.Workers && !time.Now().Before(p.retryAt)
+	if wanted {
+		p.starting++
+	}
 	p.mu.Unlock()
-	if busy {
-		return nil
+	if wanted {
+		p.inBackground(p.replace, func() {
+			p.mu.Lock()
+			p.starting--
+			p.mu.Unlock()
+		})
 	}
-	w, err := p.start()
+	return nil
+}
+
+// replace starts a worker for one that was lost.
+func (p *Pool) replace() {
+	w, err := p.launch()
+	p.mu.Lock()
+	p.starting--
 	if err != nil {
-		p.log.Warn("hash worker did not start; checking passwords in process", slog.Any("error", err))
-		p.mu.Lock()
 		p.retryAt = time.Now().Add(restartDelay)
-		p.mu.Unlock()
-		return nil
 	}
-	return w
+	closed := p.closed
+	if err == nil && !closed {
+		p.all[w] = struct{}{}
+	}
+	p.mu.Unlock()
+	switch {
+	case err != nil:
+		p.log.Warn("hash worker did not start; checking passwords in process for now", slog.Any("error", err))
+	case closed:
+		w.stop()
+	default:
+		p.idle <- w // never blocks: at most Workers are alive
+	}
+}
+
+// inBackground runs task in a goroutine that Close waits for, or, once the pool is closed,
+// runs instead (synchronously) what undoes having wanted it.
+func (p *Pool) inBackground(task, instead func()) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		instead()
+		return
+	}
+	p.tasks.Add(1)
+	p.mu.Unlock()
+	go func() {
+		defer p.tasks.Done()
+		task()
+	}()
 }
 
 // giveBack returns w to the idle workers, or stops it if the pool was closed meanwhile.
@@ -217,7 +285,7 @@ func (p *Pool) giveBack(w *worker) {
 	p.idle <- w // never blocks: at most Workers are alive
 }
 
-// lose stops a worker that failed; a later check starts another.
+// lose stops a worker that failed; the next check that finds no worker idle starts another.
 func (p *Pool) lose(w *worker, err error) {
 	p.mu.Lock()
 	delete(p.all, w)
@@ -225,23 +293,14 @@ func (p *Pool) lose(w *worker, err error) {
 	p.mu.Unlock()
 	w.stop()
 	if !closed {
-		p.log.Warn("hash worker failed; starting another when needed", slog.Int("pid", w.cmd.Process.Pid), slog.Any("error", err))
+		p.log.Warn("hash worker failed; starting another when needed", slog.Any("error", err))
 	}
 }
 
-// start starts one worker and counts it among the live ones.
-func (p *Pool) start() (*worker, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return nil, errors.New("hash workers: closed")
-	}
-	if len(p.all) >= p.opts.Workers {
-		return nil, errors.New("hash workers: all started")
-	}
-	cmd := exec.Command(p.opts.Path, p.opts.Args...)
-	cmd.Env = append([]string{}, p.opts.Env...) // never nil: nil would pass this process's
-	cmd.Stderr = p.opts.Stderr
+// launch starts one worker and waits until it says it is ready. It holds no lock: starting a
+// process takes milliseconds, and a worker that does not get ready takes startTimeout.
+func (p *Pool) launch() (*worker, error) {
+	cmd := &exec.Cmd{Path: p.opts.Path, Args: p.opts.Args, Env: append([]string{}, p.opts.Env...), Stderr: p.opts.Stderr}
 	// The worker ends when its input does, which the kernel closes if regauth dies. (Not
 	// Pdeathsig: it fires when the thread that started the child ends, and Go ends threads.)
 	stdin, in, err := os.Pipe()
@@ -263,17 +322,18 @@ func (p *Pool) start() (*worker, error) {
 		out.Close()
 		return nil, fmt.Errorf("hash worker: starting %s: %w", p.opts.Path, err)
 	}
-	w := &worker{cmd: cmd, in: in, out: out, buf: make([]byte, 0, 1024)}
+	w := &worker{cmd: cmd, in: in, out: out, buf: make([]byte, 0, maxRequest+headerSize)}
 	if err := w.awaitReady(); err != nil {
 		w.stop()
 		return nil, fmt.Errorf("hash worker %s: %w", p.opts.Path, err)
 	}
-	p.all[w] = struct{}{}
+	// ask follows a worker's progress through /proc: a system without it gets no workers.
+	if _, err := processCPU(cmd.Process.Pid); err != nil {
+		w.stop()
+		return nil, fmt.Errorf("hash worker: %w", err)
+	}
 	return w, nil
 }
-
-// startTimeout bounds how long a new worker may take to say it is ready.
-const startTimeout = 5 * time.Second
 
 // awaitReady waits for the worker's first byte, which says it runs at idle priority; a worker
 // that cannot (a seccomp filter, say) exits instead, and the pool falls back.
@@ -291,7 +351,8 @@ func (w *worker) awaitReady() error {
 	return nil
 }
 
-// stop ends the worker: closing its input ends it, and a kill makes sure.
+// stop ends the worker at once (closing its input would end it too, after the check it may
+// be running) and reaps it.
 func (w *worker) stop() {
 	w.stopOnce.Do(func() {
 		_ = w.in.Close()

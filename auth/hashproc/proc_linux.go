@@ -22,7 +22,7 @@ func enterIdlePriority() error {
 	for range 5 {
 		tids, err := filepath.Glob("/proc/self/task/*")
 		if err != nil {
-			return err
+			return fmt.Errorf("threads of this process: %w", err)
 		}
 		moved := 0
 		for _, dir := range tids {
@@ -52,7 +52,7 @@ func enterIdlePriority() error {
 func processCPU(pid int) (time.Duration, error) {
 	stats, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("threads of process %d: %w", pid, err)
 	}
 	if len(stats) == 0 {
 		return 0, fmt.Errorf("process %d: no threads in /proc", pid)

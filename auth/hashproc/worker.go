@@ -1,6 +1,7 @@
 // Package hashproc checks passwords in worker processes that the kernel runs only on CPU time
-// nothing else wants (SCHED_IDLE), so that a burst of cold logins cannot slow warm token
-// requests, and that a stopped-the-world collection in regauth never waits for a hash.
+// nothing else wants (SCHED_IDLE), so that a burst of cold logins does not slow warm token
+// requests. Being other processes, the workers also never hold up a stop-the-world garbage
+// collection in regauth, which SCHED_IDLE threads inside it would on a busy machine.
 //
 // A Pool starts the workers (regauth's own binary, hidden command hash-worker) and implements
 // auth.Hasher. A worker that makes no progress, because the machine is busy with other
@@ -23,17 +24,25 @@ import (
 const (
 	ready      = 'R'
 	headerSize = 8
-	// maxRequest bounds hash plus password. It is below a pipe's buffer (64 KiB), so a request
-	// is written whole even to a worker that has not read yet; longer passwords are hashed by
-	// the fallback.
-	maxRequest = 32 << 10
+	// maxRequest bounds hash plus password so that a request with its header is at most
+	// PIPE_BUF (4096 bytes on Linux): written at once into the empty pipe, even one the kernel
+	// gave a single page, whatever the worker is doing. Longer passwords go to the fallback.
+	maxRequest = 4096 - headerSize
 )
 
 // Work is a worker's life: it runs at idle priority and answers requests from in on out until
 // in ends (the parent closed it or exited).
 func Work(in io.Reader, out io.Writer) error {
-	if err := enterIdlePriority(); err != nil {
-		return fmt.Errorf("hash worker: %w", err)
+	return work(in, out, true)
+}
+
+// work is Work, optionally at the priority it was started with (for tests that must not
+// depend on idle CPU).
+func work(in io.Reader, out io.Writer, idle bool) error {
+	if idle {
+		if err := enterIdlePriority(); err != nil {
+			return fmt.Errorf("hash worker: %w", err)
+		}
 	}
 	if _, err := out.Write([]byte{ready}); err != nil {
 		return fmt.Errorf("hash worker: %w", err)

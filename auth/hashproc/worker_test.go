@@ -7,6 +7,14 @@ import (
 	"testing"
 )
 
+const password = "correct horse"
+
+// Hashes of password in each scheme regauth accepts (apr1 and {SHA} made by OpenSSL).
+var hashes = map[string]string{
+	"apr1": "$apr1$hashproc$Gzu7o82qMvIk6ufthF5k80",
+	"sha1": "{SHA}L55TUjtiq8FBorTWAZ0jy6g129A=",
+}
+
 func TestServeAnswersEachRequestInTurnAndEndsWithItsInput(t *testing.T) {
 	var in bytes.Buffer
 	in.Write(appendRequest(nil, hashes["sha1"], []byte(password)))

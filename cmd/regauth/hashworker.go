@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -21,30 +20,29 @@ func newHashWorkerCommand() *cobra.Command {
 		Short:  "Check passwords for regauth serve, at idle priority (started by it; speaks on standard input and output)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
+		// SIGINT and SIGTERM sent to the whole group (Ctrl-C, systemd stopping the unit) do
+		// not end a worker in the middle of a check: run catches them for every command, and
+		// this one ignores them. A worker ends when regauth closes its input, or exits.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return hashproc.Work(cmd.InOrStdin(), cmd.OutOrStdout())
 		},
 	}
 }
 
-// passwordHasher is what regauth serve hashes passwords with: worker processes at idle
-// priority where the system has them (one per hash slot), otherwise, or if they cannot start,
+// passwordHasher is what regauth serve hashes passwords with: one worker process per hash
+// slot at idle priority where the system has them, otherwise, or if they cannot start,
 // threads of its own at lowered priority.
 func passwordHasher(slots int, stderr io.Writer, logger *slog.Logger) (auth.Hasher, func()) {
 	if !hashproc.Supported {
 		return auth.InProcess{}, func() {}
 	}
-	self, err := os.Executable()
-	if err == nil {
-		var pool *hashproc.Pool
-		pool, err = hashproc.New(hashproc.Options{
-			Workers: slots, Path: self, Args: []string{hashWorkerCommand},
-			Env: []string{"GOMAXPROCS=1"}, Stderr: stderr, Fallback: auth.InProcess{}, Logger: logger,
-		})
-		if err == nil {
-			return pool, pool.Close
-		}
+	pool, err := hashproc.New(hashproc.Options{
+		Workers: slots, Path: "/proc/self/exe", Args: []string{os.Args[0], hashWorkerCommand},
+		Env: []string{"GOMAXPROCS=1"}, Stderr: stderr, Fallback: auth.InProcess{}, Logger: logger,
+	})
+	if err != nil {
+		logger.Warn("password hashes run in process", slog.Any("reason", err))
+		return auth.InProcess{}, func() {}
 	}
-	logger.Warn("password hashes run in process", slog.String("reason", fmt.Sprint(err)))
-	return auth.InProcess{}, func() {}
+	return pool, pool.Close
 }

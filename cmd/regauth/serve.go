@@ -107,10 +107,12 @@ func collectGarbageLessOften(getenv func(string) string) {
 }
 
 // spareProcsForHashes adds a P for each password hash that may run at once, unless the
-// administrator set GOMAXPROCS. Each hash runs on a thread of lowered priority that holds a P
-// while it runs (auth.Store): with a P to spare for each, warm token requests, TLS handshakes
-// and transfers keep every core, and the kernel runs them before the hashes. Setting GOMAXPROCS
-// fixes it from then on: a container CPU limit changed at run time is no longer followed.
+// administrator set GOMAXPROCS. Hashes run in worker processes, but when a worker is too slow
+// (a machine busy with other work) or none could start, they run here on a thread of lowered
+// priority that holds a P while it runs (auth.InProcess): with a P to spare for each, warm
+// token requests, TLS handshakes and transfers keep every core, and the kernel runs them before
+// the hashes. Setting GOMAXPROCS fixes it from then on: a container CPU limit changed at run
+// time is no longer followed.
 func spareProcsForHashes(getenv func(string) string, hashSlots int) {
 	if getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + hashSlots)

@@ -112,6 +112,7 @@ func TestSIGTERMLetsAnUploadInFlightFinishThenExitsZero(t *testing.T) {
 	if _, err := w.Write(chunk); err != nil {
 		t.Fatal(err)
 	}
+	workers := hashWorkers(t, cmd.Process.Pid)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -140,5 +141,10 @@ func TestSIGTERMLetsAnUploadInFlightFinishThenExitsZero(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("regauth did not exit after the upload finished")
+	}
+	for _, pid := range workers { // stopped and reaped by regauth on its way out
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			t.Errorf("hash worker %d outlived regauth", pid)
+		}
 	}
 }

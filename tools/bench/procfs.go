@@ -30,8 +30,12 @@ func sampleRSS(pid int) *rssSampler {
 		defer close(s.done)
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
-		for {
-			if rss, err := treeRSS(pid); err == nil {
+		var children []int
+		for i := 0; ; i++ {
+			if i%20 == 0 { // once a second: scanning /proc costs the bench CPU
+				children = childrenOf(pid)
+			}
+			if rss, err := treeRSS(pid, children); err == nil {
 				s.mu.Lock()
 				s.peak = max(s.peak, rss)
 				s.mu.Unlock()
@@ -62,12 +66,12 @@ func (s *rssSampler) Peak() uint64 {
 // treeRSS is pid's resident set (VmRSS) plus the anonymous resident memory (RssAnon) of its
 // children. regauth's children are its hash workers, its own binary: their file pages are the
 // parent's, already counted, so what they add is their own heap and stacks.
-func treeRSS(pid int) (uint64, error) {
+func treeRSS(pid int, children []int) (uint64, error) {
 	total, err := statusKB(pid, "VmRSS")
 	if err != nil {
 		return 0, err
 	}
-	for _, child := range childrenOf(pid) {
+	for _, child := range children {
 		if anon, err := statusKB(child, "RssAnon"); err == nil {
 			total += anon
 		}

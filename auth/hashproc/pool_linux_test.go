@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -15,26 +17,20 @@ import (
 )
 
 // workerEnv makes this test binary a hash worker (see TestMain), the way "regauth hash-worker"
-// is one: the tests below run real worker processes.
+// is one: the tests below run real worker processes. Its value says at which priority: "idle"
+// as in regauth, or "normal" for tests whose outcome must not depend on the machine having
+// idle CPU (go test runs other packages alongside).
 const workerEnv = "REGAUTH_HASHPROC_TEST_WORKER"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(workerEnv) == "1" {
-		if err := Work(os.Stdin, os.Stdout); err != nil {
+	if mode := os.Getenv(workerEnv); mode != "" {
+		if err := work(os.Stdin, os.Stdout, mode == "idle"); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
-}
-
-const password = "correct horse"
-
-// Hashes of password in each scheme regauth accepts (apr1 and {SHA} made by OpenSSL).
-var hashes = map[string]string{
-	"apr1": "$apr1$hashproc$Gzu7o82qMvIk6ufthF5k80",
-	"sha1": "{SHA}L55TUjtiq8FBorTWAZ0jy6g129A=",
 }
 
 func bcryptHash(t *testing.T, cost int) string {
@@ -54,12 +50,15 @@ func (c *countingHasher) CheckPassword(hash string, pw []byte) bool {
 	return auth.CheckPassword(hash, pw)
 }
 
-func newTestPool(t *testing.T, workers int) (*Pool, *countingHasher) {
+// newTestPool starts workers of this test binary at normal priority, or idle. patience 0 is
+// the default; the tests that do not starve a worker on purpose give a minute.
+func newTestPool(t *testing.T, workers int, mode string, patience time.Duration) (*Pool, *countingHasher) {
 	t.Helper()
 	fallback := &countingHasher{}
 	p, err := New(Options{
-		Workers: workers, Path: os.Args[0], Args: []string{"-test.run=^$"},
-		Env: []string{workerEnv + "=1", "GOMAXPROCS=1"}, Stderr: os.Stderr, Fallback: fallback,
+		Workers: workers, Path: os.Args[0], Args: []string{"hashproc-worker", "-test.run=^$"},
+		Env: []string{workerEnv + "=" + mode, "GOMAXPROCS=1"}, Stderr: os.Stderr, Fallback: fallback,
+		Patience: patience,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +78,7 @@ func (p *Pool) pids() []int {
 }
 
 func TestWorkersCheckEverySchemeThemselves(t *testing.T) {
-	p, fallback := newTestPool(t, 2)
+	p, fallback := newTestPool(t, 2, "normal", time.Minute)
 	all := map[string]string{"bcrypt": bcryptHash(t, 4)}
 	for k, v := range hashes {
 		all[k] = v
@@ -88,7 +87,7 @@ func TestWorkersCheckEverySchemeThemselves(t *testing.T) {
 		if !p.CheckPassword(hash, []byte(password)) {
 			t.Errorf("%s: the right password was refused", scheme)
 		}
-		for _, wrong := range []string{"correct horsE", "", password + "\x00", strings.Repeat("x", 4000)} {
+		for _, wrong := range []string{"correct horsE", "", password + "\x00", strings.Repeat("x", 3900)} {
 			if p.CheckPassword(hash, []byte(wrong)) {
 				t.Errorf("%s: %q was accepted", scheme, wrong)
 			}
@@ -104,9 +103,8 @@ func TestWorkersCheckEverySchemeThemselves(t *testing.T) {
 
 func TestWorkersRunAtIdlePriorityWithOnlyTheirOwnEnvironment(t *testing.T) {
 	t.Setenv("REGAUTH_TEST_SECRET", "hunter2")
-	p, _ := newTestPool(t, 2)
-	p.CheckPassword(hashes["sha1"], []byte(password)) // the worker has started its threads
-	pids := p.pids()
+	p, _ := newTestPool(t, 2, "idle", time.Minute)
+	pids := p.pids() // each said it was ready after moving every thread
 	if len(pids) != 2 {
 		t.Fatalf("%d workers, want 2", len(pids))
 	}
@@ -130,7 +128,7 @@ func TestWorkersRunAtIdlePriorityWithOnlyTheirOwnEnvironment(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := string(env), workerEnv+"=1\x00GOMAXPROCS=1\x00"; got != want {
+		if got, want := string(env), workerEnv+"=idle\x00GOMAXPROCS=1\x00"; got != want {
 			t.Errorf("worker %d environment %q, want only %q", pid, got, want)
 		}
 	}
@@ -139,7 +137,7 @@ func TestWorkersRunAtIdlePriorityWithOnlyTheirOwnEnvironment(t *testing.T) {
 // A stopped worker gets no CPU, like one at idle priority on a machine busy with other work:
 // the check must not wait for it, and the worker must rejoin the pool once it answers.
 func TestAStarvedWorkerHandsTheCheckToTheFallbackAndRejoinsLater(t *testing.T) {
-	p, fallback := newTestPool(t, 1)
+	p, fallback := newTestPool(t, 1, "normal", 0)
 	hash := bcryptHash(t, 4)
 	pid := p.pids()[0]
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
@@ -183,8 +181,8 @@ func TestAStarvedWorkerHandsTheCheckToTheFallbackAndRejoinsLater(t *testing.T) {
 	}
 }
 
-func TestADeadWorkerIsReplacedAndNoCheckIsLost(t *testing.T) {
-	p, fallback := newTestPool(t, 2)
+func TestDeadWorkersAreReplacedAndNoCheckIsLost(t *testing.T) {
+	p, fallback := newTestPool(t, 2, "normal", time.Minute)
 	hash := hashes["apr1"]
 	old := p.pids()
 	for _, pid := range old {
@@ -192,9 +190,10 @@ func TestADeadWorkerIsReplacedAndNoCheckIsLost(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(50 * time.Millisecond)
-	// Each dead worker fails one check, which the fallback answers; then new ones start.
-	for i := range 4 {
+	// Each dead worker fails one check, which the fallback answers; replacements start in
+	// the background, meanwhile the fallback answers too.
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; i < 2 || len(p.idle) < 2; i++ {
 		want := i%2 == 0
 		pw := password
 		if !want {
@@ -203,23 +202,65 @@ func TestADeadWorkerIsReplacedAndNoCheckIsLost(t *testing.T) {
 		if got := p.CheckPassword(hash, []byte(pw)); got != want {
 			t.Errorf("check %d: %v, want %v", i, got, want)
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %d checks, %d of 2 workers are idle", i+1, len(p.idle))
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	if n := fallback.calls.Load(); n != 2 {
-		t.Errorf("the fallback checked %d passwords, want 2 (one per dead worker)", n)
+	if n := fallback.calls.Load(); n < 2 {
+		t.Errorf("the fallback checked %d passwords, want at least 2 (one per dead worker)", n)
+	}
+	before := fallback.calls.Load()
+	if !p.CheckPassword(hash, []byte(password)) || fallback.calls.Load() != before {
+		t.Error("a replacement worker did not check the password")
 	}
 	now := p.pids()
-	if len(now) != 1 {
-		t.Fatalf("%d workers alive, want 1 (started when the idle ones were gone)", len(now))
+	if len(now) != 2 {
+		t.Fatalf("%d workers alive, want 2", len(now))
 	}
-	for _, pid := range old {
-		if now[0] == pid {
+	for _, pid := range now {
+		if slices.Contains(old, pid) {
 			t.Errorf("worker %d was killed but is still counted", pid)
 		}
 	}
 }
 
+func TestCloseWhileCheckingAnswersEveryCheckAndLeavesNoWorker(t *testing.T) {
+	p, _ := newTestPool(t, 2, "normal", time.Minute)
+	pids := p.pids()
+	hash := bcryptHash(t, 4)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 5 {
+				want := (i+j)%2 == 0
+				pw := password
+				if !want {
+					pw = "wrong"
+				}
+				if got := p.CheckPassword(hash, []byte(pw)); got != want {
+					t.Errorf("goroutine %d check %d: %v, want %v", i, j, got, want)
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	p.Close()
+	wg.Wait()
+	for _, pid := range pids {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			t.Errorf("worker %d still exists after Close", pid)
+		}
+	}
+	if left := p.pids(); len(left) != 0 {
+		t.Errorf("workers %v counted after Close", left)
+	}
+}
+
 func TestCloseEndsEveryWorker(t *testing.T) {
-	p, _ := newTestPool(t, 2)
+	p, _ := newTestPool(t, 2, "normal", time.Minute)
 	pids := p.pids()
 	p.Close()
 	for _, pid := range pids {
@@ -233,7 +274,7 @@ func TestCloseEndsEveryWorker(t *testing.T) {
 }
 
 func TestLongPasswordsGoToTheFallback(t *testing.T) {
-	p, fallback := newTestPool(t, 1)
+	p, fallback := newTestPool(t, 1, "normal", time.Minute)
 	long := []byte(strings.Repeat("p", maxRequest))
 	if p.CheckPassword(hashes["sha1"], long) {
 		t.Error("a wrong long password was accepted")
@@ -245,11 +286,31 @@ func TestLongPasswordsGoToTheFallback(t *testing.T) {
 
 func TestNewFailsWhenAWorkerCannotStart(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "no-such-regauth")
-	_, err := New(Options{Workers: 1, Path: missing, Fallback: auth.InProcess{}})
+	_, err := New(Options{Workers: 1, Path: missing, Args: []string{"regauth"}, Fallback: auth.InProcess{}})
 	if err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("error %v, want one naming %s", err, missing)
 	}
-	if _, err := New(Options{Workers: 1, Path: missing}); err == nil {
+	if _, err := New(Options{Workers: 1, Path: os.Args[0], Args: []string{"regauth"}}); err == nil {
 		t.Error("a pool without a fallback was accepted")
+	}
+}
+
+// A worker that makes progress is waited for, but not for ever: past patienceRounds the
+// fallback answers, and the worker rejoins when it is done.
+func TestASlowWorkerIsWaitedForAtMostTenPatiences(t *testing.T) {
+	p, fallback := newTestPool(t, 1, "normal", 2*time.Millisecond)
+	hash := bcryptHash(t, 10) // about 60 ms of CPU, against a 20 ms bound
+	if !p.CheckPassword(hash, []byte(password)) {
+		t.Error("the right password was refused")
+	}
+	if n := fallback.calls.Load(); n != 1 {
+		t.Errorf("the fallback checked %d passwords, want 1", n)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(p.idle) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow worker did not rejoin the pool")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
