@@ -2,15 +2,10 @@ package main
 
 import (
 	"bytes"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -65,56 +60,11 @@ func cpuOf(t *testing.T, pid int) int {
 // password hashes run in hash-worker processes at SCHED_IDLE, one per CPU, with none of
 // regauth's environment, and that they end with it even when it is killed.
 func TestServeHashesPasswordsInWorkersAtIdlePriority(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
 	if runtime.GOOS != "linux" {
 		t.Skip("hash workers run on Linux only")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "regauth")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	data := filepath.Join(dir, "data")
-	cfgPath := filepath.Join(dir, "regauth.yaml")
-	cfg := fmt.Sprintf("listen: %s\ndata_dir: %s\naudit:\n  output: \"off\"\nlog:\n  level: warn\n", addr, data)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve", "--config", cfgPath)
-	cmd.Env = append(os.Environ(), "REGAUTH_TEST_SECRET=hunter2")
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	base := "https://" + addr
-	var client *http.Client
-	for i := 0; ; i++ {
-		if caPEM, err := os.ReadFile(filepath.Join(data, "tls", "ca.crt")); err == nil {
-			pool := x509.NewCertPool()
-			pool.AppendCertsFromPEM(caPEM)
-			client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-			if resp, err := client.Get(base + "/healthz"); err == nil {
-				resp.Body.Close()
-				break
-			}
-		}
-		if i == 300 {
-			t.Fatal("regauth did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s := startServed(t, "", "REGAUTH_TEST_SECRET=hunter2")
+	cmd, exited, base, client, data := s.cmd, s.exited, s.base, s.client, s.data
 
 	workers := hashWorkers(t, cmd.Process.Pid)
 	if len(workers) != runtime.GOMAXPROCS(0) {

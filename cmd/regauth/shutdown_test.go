@@ -1,16 +1,12 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -21,52 +17,8 @@ import (
 // TestSIGTERMLetsAnUploadInFlightFinishThenExitsZero runs the real binary: a slow upload is
 // in flight when SIGTERM arrives; it must complete, and the process must then exit 0.
 func TestSIGTERMLetsAnUploadInFlightFinishThenExitsZero(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "regauth")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	data := filepath.Join(dir, "data")
-	cfgPath := filepath.Join(dir, "regauth.yaml")
-	cfg := fmt.Sprintf("listen: %s\ndata_dir: %s\nshutdown_grace: 20s\naudit:\n  output: \"off\"\nlog:\n  level: warn\n", addr, data)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve", "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	base := "https://" + addr
-	var client *http.Client
-	for i := 0; ; i++ {
-		if caPEM, err := os.ReadFile(filepath.Join(data, "tls", "ca.crt")); err == nil {
-			pool := x509.NewCertPool()
-			pool.AppendCertsFromPEM(caPEM)
-			client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-			if resp, err := client.Get(base + "/healthz"); err == nil {
-				resp.Body.Close()
-				break
-			}
-		}
-		if i == 300 {
-			t.Fatal("regauth did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s := startServed(t, "shutdown_grace: 20s\n")
+	cmd, exited, base, client, data := s.cmd, s.exited, s.base, s.client, s.data
 	pw, err := os.ReadFile(filepath.Join(data, "admin-password"))
 	if err != nil {
 		t.Fatal(err)
