@@ -54,12 +54,13 @@ type Pool struct {
 	log  *slog.Logger
 	idle chan *worker
 
-	mu       sync.Mutex
-	all      map[*worker]struct{} // every live worker, idle or busy
-	starting int                  // workers being started in the background
-	closed   bool
-	retryAt  time.Time      // no start before, after one failed
-	tasks    sync.WaitGroup // background starts and reclaims; added to only while open
+	mu        sync.Mutex
+	all       map[*worker]struct{} // every live worker, idle or busy
+	starting  int                  // workers being started in the background
+	launching map[*worker]struct{} // started processes not yet ready, for Close to stop
+	closed    bool
+	retryAt   time.Time      // no start before, after one failed
+	tasks     sync.WaitGroup // background starts and reclaims; added to only while open
 }
 
 var _ auth.Hasher = (*Pool)(nil)
@@ -82,18 +83,26 @@ func New(opts Options) (*Pool, error) {
 	if opts.Patience <= 0 {
 		opts.Patience = 100 * time.Millisecond
 	}
-	p := &Pool{opts: opts, log: opts.Logger, idle: make(chan *worker, opts.Workers), all: map[*worker]struct{}{}}
+	p := &Pool{opts: opts, log: opts.Logger, idle: make(chan *worker, opts.Workers),
+		all: map[*worker]struct{}{}, launching: map[*worker]struct{}{}}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
 	for range opts.Workers {
 		w, err := p.launch()
-		if err != nil {
+		switch {
+		case errors.Is(err, errNotReadyInTime):
+			// Started but starved (a busy boot): not a reason to give up on workers for the
+			// process's life. Later checks start it again.
+			p.log.Warn("hash worker slow to start; trying again later", slog.Any("error", err))
+			p.retryAt = time.Now().Add(restartDelay)
+		case err != nil:
 			p.Close()
 			return nil, err
+		default:
+			p.all[w] = struct{}{}
+			p.idle <- w
 		}
-		p.all[w] = struct{}{}
-		p.idle <- w
 	}
 	return p, nil
 }
@@ -122,29 +131,34 @@ func (p *Pool) CheckPassword(hash string, pw []byte) bool {
 	return p.opts.Fallback.CheckPassword(hash, pw)
 }
 
-// Close stops every worker and waits for the pool's background work to end. Checks after it
-// go to the fallback.
+// Close stops every worker, started or starting, and waits for the pool's background work to
+// end. Checks after it go to the fallback.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	p.closed = true
-	workers := make([]*worker, 0, len(p.all))
-	for w := range p.all {
-		workers = append(workers, w)
+	var workers []*worker
+	for _, set := range []map[*worker]struct{}{p.all, p.launching} {
+		for w := range set {
+			workers = append(workers, w)
+		}
 	}
 	p.all = map[*worker]struct{}{}
+	drain(p.idle) // every idle worker is in all; nothing is sent to idle once closed
 	p.mu.Unlock()
 	for _, w := range workers {
-		w.stop() // a reclaim reading from it then ends
-	}
-	for {
-		select {
-		case <-p.idle:
-			continue // stopped above
-		default:
-		}
-		break
+		w.stop() // a check or reclaim reading from it then ends, and so does a launch
 	}
 	p.tasks.Wait()
+}
+
+func drain(idle chan *worker) {
+	for {
+		select {
+		case <-idle:
+		default:
+			return
+		}
+	}
 }
 
 // errSlow says a worker did not answer in time: see ask.
@@ -193,20 +207,34 @@ func (p *Pool) ask(w *worker, hash string, pw []byte) (bool, error) {
 	return false, errSlow
 }
 
-// reclaim waits, without a deadline, for the answer of a worker that was too slow, then
-// returns it to the pool. Meanwhile the pool has one worker fewer, and checks beyond go to the
-// fallback.
+// reclaimPatience is how long a worker being reclaimed may go without running at all before
+// it is taken for hung (stopped, say) and replaced.
+const reclaimPatience = time.Minute
+
+// reclaim waits for the answer of a worker that was too slow, then returns it to the pool.
+// Meanwhile the pool has one worker fewer, and checks beyond go to the fallback.
 func (p *Pool) reclaim(w *worker) {
+	pid := w.cmd.Process.Pid
+	used, err := processCPU(pid)
 	var answer [1]byte
-	err := w.out.SetReadDeadline(time.Time{})
-	if err == nil {
-		_, err = io.ReadFull(w.out, answer[:])
+	for err == nil {
+		if err = w.out.SetReadDeadline(time.Now().Add(reclaimPatience)); err != nil {
+			break
+		}
+		if _, err = io.ReadFull(w.out, answer[:]); err == nil {
+			p.giveBack(w)
+			return
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		var now time.Duration
+		if now, err = processCPU(pid); err == nil && now == used {
+			err = fmt.Errorf("did not run for %v", reclaimPatience)
+		}
+		used = now
 	}
-	if err != nil {
-		p.lose(w, fmt.Errorf("hash worker %d: reading a late answer: %w", w.cmd.Process.Pid, err))
-		return
-	}
-	p.giveBack(w)
+	p.lose(w, fmt.Errorf("hash worker %d: waiting for a late answer: %w", pid, err))
 }
 
 // take returns an idle worker, or nil. With none idle and fewer than Workers alive (some
@@ -237,22 +265,19 @@ func (p *Pool) take() *worker {
 func (p *Pool) replace() {
 	w, err := p.launch()
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.starting--
-	if err != nil {
-		p.retryAt = time.Now().Add(restartDelay)
-	}
-	closed := p.closed
-	if err == nil && !closed {
-		p.all[w] = struct{}{}
-	}
-	p.mu.Unlock()
 	switch {
+	case p.closed:
+		if w != nil {
+			w.stop()
+		}
 	case err != nil:
+		p.retryAt = time.Now().Add(restartDelay)
 		p.log.Warn("hash worker did not start; checking passwords in process for now", slog.Any("error", err))
-	case closed:
-		w.stop()
 	default:
-		p.idle <- w // never blocks: at most Workers are alive
+		p.all[w] = struct{}{}
+		p.idle <- w // never blocks: idle holds only workers in all, at most Workers
 	}
 }
 
@@ -276,13 +301,12 @@ func (p *Pool) inBackground(task, instead func()) {
 // giveBack returns w to the idle workers, or stops it if the pool was closed meanwhile.
 func (p *Pool) giveBack(w *worker) {
 	p.mu.Lock()
-	_, live := p.all[w]
-	p.mu.Unlock()
-	if !live {
+	defer p.mu.Unlock()
+	if _, live := p.all[w]; !live {
 		w.stop()
 		return
 	}
-	p.idle <- w // never blocks: at most Workers are alive
+	p.idle <- w // never blocks: idle holds only workers in all, at most Workers
 }
 
 // lose stops a worker that failed; the next check that finds no worker idle starts another.
@@ -323,7 +347,14 @@ func (p *Pool) launch() (*worker, error) {
 		return nil, fmt.Errorf("hash worker: starting %s: %w", p.opts.Path, err)
 	}
 	w := &worker{cmd: cmd, in: in, out: out, buf: make([]byte, 0, maxRequest+headerSize)}
-	if err := w.awaitReady(); err != nil {
+	p.mu.Lock()
+	p.launching[w] = struct{}{}
+	p.mu.Unlock()
+	err = w.awaitReady()
+	p.mu.Lock()
+	delete(p.launching, w)
+	p.mu.Unlock()
+	if err != nil {
 		w.stop()
 		return nil, fmt.Errorf("hash worker %s: %w", p.opts.Path, err)
 	}
@@ -335,6 +366,9 @@ func (p *Pool) launch() (*worker, error) {
 	return w, nil
 }
 
+// errNotReadyInTime says a worker started but did not say it was ready within startTimeout.
+var errNotReadyInTime = errors.New("not ready in time")
+
 // awaitReady waits for the worker's first byte, which says it runs at idle priority; a worker
 // that cannot (a seccomp filter, say) exits instead, and the pool falls back.
 func (w *worker) awaitReady() error {
@@ -343,6 +377,9 @@ func (w *worker) awaitReady() error {
 	}
 	var b [1]byte
 	if _, err := io.ReadFull(w.out, b[:]); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return fmt.Errorf("%w (%v)", errNotReadyInTime, startTimeout)
+		}
 		return fmt.Errorf("not ready: %w", err)
 	}
 	if b[0] != ready {
