@@ -135,23 +135,24 @@ func checkName(name string) string {
 	return ""
 }
 
-// Verify reports whether pw is user's password. Unknown and refused users cost one bcrypt
-// comparison too, so that timing does not tell which user names exist.
+// Verify reports whether pw is user's password, hashing on the calling goroutine. Unknown and
+// refused users cost one bcrypt comparison too, so that timing does not tell which user names
+// exist.
 func (h *Htpasswd) Verify(user string, pw Password) bool {
-	e, known := h.hashToCheck(user)
-	return verifyHash(e.kind, e.hash, []byte(pw.Reveal())) && known
+	return h.verifyWith(hasherFunc(CheckPassword), user, pw)
 }
 
-// hashToCheck is the entry a password for user is checked against: the user's own, or for an
-// unknown or refused user a decoy that costs the same (known is then false).
-func (h *Htpasswd) hashToCheck(user string) (e htpasswdEntry, known bool) {
-	if e, ok := h.entry(user); ok {
-		return e, true
+// verifyWith is Verify with the hash run by hasher. An unknown or refused user's password is
+// checked against a decoy that costs the same, and never matches whatever hasher answers.
+func (h *Htpasswd) verifyWith(hasher Hasher, user string, pw Password) bool {
+	e, known := h.entry(user)
+	if !known {
+		e = htpasswdEntry{kind: KindBcrypt, hash: dummyBcrypt}
+		if h != nil && h.decoy.hash != "" {
+			e = h.decoy
+		}
 	}
-	if h != nil && h.decoy.hash != "" {
-		return h.decoy, false
-	}
-	return htpasswdEntry{kind: KindBcrypt, hash: dummyBcrypt}, false
+	return hasher.CheckPassword(e.hash, []byte(pw.Reveal())) && known
 }
 
 // Users returns the usable user names, sorted.

@@ -164,8 +164,7 @@ func (s *Store) verify(ctx context.Context, snap *storeSnapshot, key [32]byte, u
 		}
 		defer s.slots.release()
 		s.verified(false)
-		e, known := snap.users.hashToCheck(username)
-		return s.opts.Hasher.CheckPassword(e.hash, []byte(password.Reveal())) && known, nil
+		return snap.users.verifyWith(s.opts.Hasher, username, password), nil
 	}
 	if s.cache == nil || key == ([32]byte{}) { // no cache, or an unknown user: hash alone
 		ok, err := check()

@@ -15,9 +15,10 @@ import (
 //
 // An ECDSA key held in memory signs deterministically (RFC 6979): the nonce is derived from the
 // key and the message, where Go's default also mixes in random bytes, hashing with SHA-512
-// whatever the curve, which costs about a fifth more per signature. What the random bytes add is a guard against fault attacks, which
-// need the same message signed more than once; every token carries its own jti, so none is.
-// Verifiers see ordinary ECDSA signatures. Other keys sign through the JWT library.
+// whatever the curve, which costs about a fifth more per signature. What the random bytes add
+// is a guard against fault attacks, which need the same message signed more than once; every
+// token carries its own jti, so none is. Verifiers see ordinary ECDSA signatures. Other keys
+// sign through the JWT library.
 func signature(kp *KeyPair, input []byte) ([]byte, error) {
 	key, isKey := kp.Signer.(*ecdsa.PrivateKey)
 	method, isECDSA := kp.Method.(*jwt.SigningMethodECDSA)
