@@ -15,7 +15,7 @@ import (
 // blobPath is one way to reach a registry's storage: a base URL and a client speaking one
 // protocol.
 type blobPath struct {
-	Key    string // direct-tls, direct-plain, front, apache
+	Key    string // one of the path constants below
 	Label  string // what the report calls it
 	Proto  string // HTTP/1.1 or HTTP/2
 	base   string
@@ -35,6 +35,7 @@ const (
 	pathFront       = "front"    // regauth with registry.upstream
 	pathEmbedded    = "embedded" // regauth with the registry in-process (the default)
 	pathApache      = "apache"
+	pathBareProxy   = "bare-proxy" // the least a Go TLS proxy does (bareproxy.go)
 	protoH1         = "HTTP/1.1"
 	protoH2         = "HTTP/2"
 )

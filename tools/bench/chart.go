@@ -278,7 +278,8 @@ func (r *report) anyTokens() bool {
 
 // pathColor gives each kind of path its hue (Okabe-Ito, readable with colour blindness): blues
 // for the registry alone, orange for regauth in upstream mode, green for regauth with the
-// embedded registry, purple for Apache; HTTP/2 is the lighter shade.
+// embedded registry, purple for Apache, ochre for the bare Go proxy; HTTP/2 is the lighter
+// shade.
 func pathColor(p blobPath) color.Color {
 	hex := map[string][2]uint32{
 		pathDirectTLS:   {0x0072B2, 0x56B4E9},
@@ -286,6 +287,7 @@ func pathColor(p blobPath) color.Color {
 		pathFront:       {0xD55E00, 0xE69F00},
 		pathEmbedded:    {0x009E73, 0x7FCDB8},
 		pathApache:      {0xCC79A7, 0xE3B5D0},
+		pathBareProxy:   {0xB8860B, 0xE0C068},
 	}[p.Key]
 	v := hex[0]
 	if p.Proto == protoH2 {

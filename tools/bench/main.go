@@ -1,7 +1,7 @@
 // Command bench measures regauth on loopback — token throughput and latency by concurrency,
 // blob throughput through regauth (upstream and embedded registry) against the stock registry
-// alone and against Apache httpd, and regauth's memory — and writes docs/benchmarks.md with a
-// chart, docs/benchmarks.png.
+// alone, a bare Go proxy and Apache httpd, and regauth's memory — and writes docs/benchmarks.md
+// with a chart, docs/benchmarks.png.
 //
 //	go run ./tools/bench -out docs        (make bench)
 //
@@ -46,21 +46,35 @@ type options struct {
 }
 
 func main() {
-	o, err := parseFlags(os.Args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(2)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err = run(ctx, o)
+	code := runCommand(ctx, os.Args[1:])
 	stop()
+	os.Exit(code)
+}
+
+// runCommand runs the bench, or the bare proxy that the bench starts as a child, and returns
+// the exit code.
+func runCommand(ctx context.Context, args []string) int {
+	if len(args) > 0 && args[0] == bareProxyCommand {
+		if err := serveBareProxy(ctx, args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		return 0
+	}
+	o, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+		return 2
 	}
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	return 0
 }
 
 func parseFlags(args []string) (options, error) {

@@ -121,11 +121,11 @@ func scenarioLevels(name string, o options) []loadOptions {
 	return levels
 }
 
-// blobPhase starts the stock registry twice (own TLS; plain HTTP), regauth in upstream mode
-// and Apache in front of the plain one, and regauth with its embedded registry, then moves
-// blobs over every path.
+// blobPhase starts the stock registry twice (own TLS; plain HTTP), regauth in upstream mode,
+// the bare Go proxy and Apache in front of the plain one, and regauth with its embedded
+// registry, then moves blobs over every path.
 func blobPhase(ctx context.Context, setup *regauthSetup, registryBin string, o options, rep *report) error {
-	ports := make([]int, 3)
+	ports := make([]int, 4)
 	for i := range ports {
 		p, err := freePort()
 		if err != nil {
@@ -170,12 +170,21 @@ func blobPhase(ctx context.Context, setup *regauthSetup, registryBin string, o o
 	defer emb.stop()
 
 	roots := inst.roots
+	bare, bareURL, err := startBareProxy(ctx, bareProxyOptions{
+		dir: setup.dir, port: ports[3], upstream: plainURL, cert: setup.serverCert(), key: setup.serverKey(),
+	}, roots)
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
 	paths := []blobPath{
 		{Key: pathDirectTLS, Label: "registry, own TLS", Proto: protoH1, base: direct.url, servers: []int{direct.pid()}},
 		{Key: pathDirectTLS, Label: "registry, own TLS", Proto: protoH2, base: direct.url, servers: []int{direct.pid()}},
 		{Key: pathDirectPlain, Label: "registry, plain HTTP", Proto: protoH1, base: plain.url, servers: []int{plain.pid()}},
 		{Key: pathFront, Label: "regauth → registry", Proto: protoH1, base: inst.url, servers: []int{inst.pid(), plain.pid()}, regauthPID: inst.pid()},
 		{Key: pathFront, Label: "regauth → registry", Proto: protoH2, base: inst.url, servers: []int{inst.pid(), plain.pid()}, regauthPID: inst.pid()},
+		{Key: pathBareProxy, Label: "bare Go proxy → registry", Proto: protoH1, base: bareURL, servers: []int{bare.pid(), plain.pid()}},
+		{Key: pathBareProxy, Label: "bare Go proxy → registry", Proto: protoH2, base: bareURL, servers: []int{bare.pid(), plain.pid()}},
 		{Key: pathEmbedded, Label: "regauth, embedded registry", Proto: protoH1, base: emb.url, servers: []int{emb.pid()}, regauthPID: emb.pid()},
 		{Key: pathEmbedded, Label: "regauth, embedded registry", Proto: protoH2, base: emb.url, servers: []int{emb.pid()}, regauthPID: emb.pid()},
 	}

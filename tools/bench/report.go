@@ -195,6 +195,7 @@ func (r *report) writeBlobs(p printer) {
 	p("- **registry, own TLS**: the stock registry serving TLS itself (regauth's development certificate) — *direct*.\n")
 	p("- **registry, plain HTTP**: a second registry process on the same storage, plain HTTP on loopback — what the fronts forward to.\n")
 	p("- **regauth → registry**: regauth with `registry.upstream` = that plain registry; TLS ends in regauth, which passes a Bearer request through and streams both ways.\n")
+	p("- **bare Go proxy → registry**: this bench binary serving as the least a TLS proxy in Go does — net/http's server with the same certificate and HTTP/2 tuning, and regauth's upstream handler (net/http's ReverseProxy, same transport and copy buffers) as the whole handler: no routing, authentication, logging or metrics. What a separate front process reaches on this machine.\n")
 	p("- **regauth, embedded registry**: regauth's default mode, the same registry code in-process (its storage under `data_dir`), no hop.\n")
 	if r.ApacheNote == "" {
 		p("- **Apache mod_ssl + mod_proxy**: Apache httpd (mpm_event, Debian defaults) terminating TLS with the same certificate and proxying to the plain registry; no Basic-auth check, which favours Apache.\n\n")
@@ -205,7 +206,7 @@ func (r *report) writeBlobs(p printer) {
 	p("*server CPU* is the CPU time of the processes serving the path (front and registry; Apache's\n")
 	p("workers included) per 10^9 bytes: what a path costs, however busy the machine is; *client CPU*\n")
 	p("is the bench's own (TLS, HTTP and, for pushes, generating the bytes), which shares the same cores. *× direct*\n")
-	p("compares with the registry's own TLS over the same protocol (HTTP/1.1 for the other paths).\n\n")
+	p("compares with the registry's own TLS over the same protocol.\n\n")
 	p("| size | | path | protocol | MB/s (median) | range | × direct (same protocol) | × Apache | server CPU s/GB | client CPU s/GB | regauth peak RSS |\n")
 	p("|---|---|---|---|---:|---|---:|---:|---:|---:|---:|\n")
 	for _, b := range r.Blobs {
@@ -215,18 +216,16 @@ func (r *report) writeBlobs(p printer) {
 		}
 		vsDirect, vsApache, rss := "", "", ""
 		if b.Path != pathDirectTLS {
-			proto := b.Proto
-			if !throughRegauth(b.Path) {
-				proto = protoH1
-			}
-			if d := r.blob(pathDirectTLS, proto, b.Size, b.Op); d != nil {
+			if d := r.blob(pathDirectTLS, b.Proto, b.Size, b.Op); d != nil {
 				vsDirect = fmt.Sprintf("%.2f", b.Median()/d.Median())
 			}
 		}
-		if throughRegauth(b.Path) {
+		if throughRegauth(b.Path) || b.Path == pathBareProxy {
 			if a := r.blob(pathApache, protoH1, b.Size, b.Op); a != nil {
 				vsApache = fmt.Sprintf("%.2f", b.Median()/a.Median())
 			}
+		}
+		if throughRegauth(b.Path) {
 			rss = fmtMiB(b.RegauthRSS)
 		}
 		lo, hi := b.MBps[0], b.MBps[0]

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBareProxyStreamsBothProtocolsToTheUpstream runs the bare proxy in front of a plain HTTP
+// server and fetches through it over HTTP/1.1 and HTTP/2, as the blob phase does.
+func TestBareProxyStreamsBothProtocolsToTheUpstream(t *testing.T) {
+	body := bytes.Repeat([]byte("layer bytes "), 300_000) // 3.6 MB, several copy buffers
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("X-Seen-Proto", r.Header.Get("X-Forwarded-Proto"))
+		_, _ = w.Write(body)
+	}))
+	defer up.Close()
+	dir := t.TempDir()
+	cert, key, roots := selfSigned(t, dir)
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serveBareProxy(ctx, []string{fmt.Sprintf("127.0.0.1:%d", port), up.URL, cert, key})
+	}()
+	base := fmt.Sprintf("https://127.0.0.1:%d", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for expectStatus(ctx, roots, base+"/v2/", http.StatusUnauthorized) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the bare proxy did not answer /v2/ with the upstream's 401 within 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, proto := range []string{protoH1, protoH2} {
+		resp, err := newBlobClient(roots, proto).Get(base + "/v2/r/blobs/sha256:x")
+		if err != nil {
+			t.Fatalf("%s: %v", proto, err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		wantMajor := map[string]int{protoH1: 1, protoH2: 2}[proto]
+		if err != nil || !bytes.Equal(got, body) || resp.ProtoMajor != wantMajor || resp.Header.Get("X-Seen-Proto") != "https" {
+			t.Errorf("%s: got %d bytes (%v) over %s, upstream saw X-Forwarded-Proto %q; want %d bytes over HTTP/%d, https",
+				proto, len(got), err, resp.Proto, resp.Header.Get("X-Seen-Proto"), len(body), wantMajor)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the bare proxy stopped with %v, want nil", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the bare proxy did not stop when its context ended")
+	}
+}
+
+func TestBareProxyNamesWhatItWants(t *testing.T) {
+	err := serveBareProxy(context.Background(), []string{"127.0.0.1:0", "http://127.0.0.1:1"})
+	if err == nil || !strings.Contains(err.Error(), "LISTEN UPSTREAM CERT KEY") {
+		t.Errorf("two arguments gave %v, want the usage", err)
+	}
+	err = serveBareProxy(context.Background(), []string{"127.0.0.1:0", "ftp://x", "c", "k"})
+	if err == nil || !strings.Contains(err.Error(), "http(s)://host:port") {
+		t.Errorf("an ftp upstream gave %v, want the URL refused", err)
+	}
+}
+
+// TestTargetsMeasureTheUpstreamFrontAgainstTheBareProxy: the upstream row says what the bare
+// proxy reached, and the added row compares regauth with it over the same protocol.
+func TestTargetsMeasureTheUpstreamFrontAgainstTheBareProxy(t *testing.T) {
+	res := func(path, proto string, mbps float64) *blobResult {
+		return &blobResult{Path: path, Proto: proto, Size: 1 << 30, Op: "pull", MBps: []float64{mbps}}
+	}
+	r := &report{Blobs: []*blobResult{
+		res(pathDirectTLS, protoH1, 1000), res(pathDirectTLS, protoH2, 800),
+		res(pathBareProxy, protoH1, 700), res(pathBareProxy, protoH2, 400),
+		res(pathFront, protoH1, 680), res(pathFront, protoH2, 300),
+	}}
+	var upstream, added *target
+	for _, tg := range r.targets() {
+		switch {
+		case strings.HasPrefix(tg.What, "regauth → registry (upstream) / direct"):
+			upstream = &tg
+		case strings.HasPrefix(tg.What, "regauth → registry (upstream) / bare Go proxy"):
+			added = &tg
+		}
+	}
+	if upstream == nil || added == nil {
+		t.Fatal("missing the upstream row or the bare-proxy row")
+	}
+	if !strings.Contains(upstream.Measured, "the bare Go proxy: lowest 0.50 (pull 1 GiB, HTTP/2") {
+		t.Errorf("upstream row %q does not give the bare proxy's lowest ratio (400/800 over HTTP/2)", upstream.Measured)
+	}
+	// 680/700 = 0.97 over HTTP/1.1, 300/400 = 0.75 over HTTP/2: the lowest is HTTP/2's, a miss.
+	if !strings.Contains(added.Measured, "lowest 0.75 (pull 1 GiB, HTTP/2") || added.Met == nil || *added.Met {
+		t.Errorf("bare-proxy row: %q, met %v; want lowest 0.75 over HTTP/2, missed", added.Measured, added.Met)
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key as PEM files in dir.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, roots *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots = x509.NewCertPool()
+	roots.AddCert(parsed)
+	return certFile, keyFile, roots
+}
