@@ -278,8 +278,8 @@ func (r *report) anyTokens() bool {
 
 // pathColor gives each kind of path its hue (Okabe-Ito, readable with colour blindness): blues
 // for the registry alone, orange for regauth in upstream mode, green for regauth with the
-// embedded registry, purple for Apache, ochre for the bare Go proxy; HTTP/2 is the lighter
-// shade.
+// embedded registry, purple for Apache, and ochre (outside the palette, which has no hue
+// left that reads on white) for the bare Go proxy; HTTP/2 is the lighter shade.
 func pathColor(p blobPath) color.Color {
 	hex := map[string][2]uint32{
 		pathDirectTLS:   {0x0072B2, 0x56B4E9},
