@@ -3,23 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/regauth/regauth/certs"
 )
 
 // TestBareProxyStreamsBothProtocolsToTheUpstream runs the bare proxy in front of a plain HTTP
@@ -35,8 +29,16 @@ func TestBareProxyStreamsBothProtocolsToTheUpstream(t *testing.T) {
 		_, _ = w.Write(body)
 	}))
 	defer up.Close()
-	dir := t.TempDir()
-	cert, key, roots := selfSigned(t, dir)
+	// regauth's development certificate, as the bench serves.
+	dc, err := certs.EnsureDevCertificate(t.TempDir(), nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	caPEM, err := os.ReadFile(dc.CAFile)
+	if err != nil || !roots.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("reading the development CA: %v", err)
+	}
 	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +46,7 @@ func TestBareProxyStreamsBothProtocolsToTheUpstream(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serveBareProxy(ctx, []string{fmt.Sprintf("127.0.0.1:%d", port), up.URL, cert, key})
+		done <- serveBareProxy(ctx, []string{fmt.Sprintf("127.0.0.1:%d", port), up.URL, dc.CertFile, dc.KeyFile})
 	}()
 	base := fmt.Sprintf("https://127.0.0.1:%d", port)
 	deadline := time.Now().Add(10 * time.Second)
@@ -119,40 +121,4 @@ func TestTargetsMeasureTheUpstreamFrontAgainstTheBareProxy(t *testing.T) {
 	if !strings.Contains(added.Measured, "lowest 0.75 (pull 1 GiB, HTTP/2") || added.Met == nil || *added.Met {
 		t.Errorf("bare-proxy row: %q, met %v; want lowest 0.75 over HTTP/2, missed", added.Measured, added.Met)
 	}
-}
-
-// selfSigned writes a certificate for 127.0.0.1 and its key as PEM files in dir.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, roots *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	parsed, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots = x509.NewCertPool()
-	roots.AddCert(parsed)
-	return certFile, keyFile, roots
 }
