@@ -358,7 +358,7 @@ func (p *Pool) launch() (*worker, error) {
 		w.stop()
 		return nil, fmt.Errorf("hash worker %s: %w", p.opts.Path, err)
 	}
-	// ask follows a worker's progress through /proc: a system without it gets no workers.
+	// ask follows a worker's progress by its CPU-time clock: a system without one gets no workers.
 	if _, err := processCPU(cmd.Process.Pid); err != nil {
 		w.stop()
 		return nil, fmt.Errorf("hash worker: %w", err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -349,5 +350,51 @@ func TestASlowWorkerIsWaitedForTenPatiencesThenLeft(t *testing.T) {
 			t.Fatal("the slow worker did not rejoin the pool")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// processCPU reads another process's CPU-time clock: it grows while a worker hashes, and it
+// agrees with the kernel's tick count in /proc/<pid>/stat.
+func TestProcessCPUIsTheWorkersCPUTime(t *testing.T) {
+	p, _ := newTestPool(t, 1, "normal", time.Minute)
+	pid := p.pids()[0]
+	before, err := processCPU(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := bcryptHash(t, 10)
+	for range 3 {
+		if !p.CheckPassword(hash, []byte(password)) {
+			t.Fatal("the right password was refused")
+		}
+	}
+	after, err := processCPU(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// utime and stime are fields 14 and 15, in ticks of 1/100 s (USER_HZ on Linux).
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	var ticks int64
+	for _, f := range fields[14-3 : 15-3+1] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ticks += n
+	}
+	fromStat := time.Duration(ticks) * 10 * time.Millisecond
+	// Three cost-10 compares take well over 60 ms on any machine this runs on.
+	if after-before < 60*time.Millisecond {
+		t.Errorf("the clock moved %v over three cost-10 compares", after-before)
+	}
+	if d := after - fromStat; d < -30*time.Millisecond || d > 30*time.Millisecond {
+		t.Errorf("the clock says %v, /proc/%d/stat %v", after, pid, fromStat)
+	}
+	if _, err := processCPU(1 << 22); err == nil { // above pid_max's ceiling: no such process
+		t.Error("the clock of a process that cannot exist was read")
 	}
 }
