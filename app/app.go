@@ -20,6 +20,7 @@ import (
 	"github.com/regauth/regauth/certs"
 	"github.com/regauth/regauth/config"
 	"github.com/regauth/regauth/internal/atomicfile"
+	"github.com/regauth/regauth/internal/frontserver"
 	"github.com/regauth/regauth/metrics"
 	"github.com/regauth/regauth/registry/embedded"
 	"github.com/regauth/regauth/registry/upstream"
@@ -235,30 +236,10 @@ func (a *App) httpSecret() (string, error) {
 	return secret, nil
 }
 
-// HTTP2Tuning widens HTTP/2 flow control for layer-sized bodies: with Go's defaults a client
-// uploading over HTTP/2 waits for a window update every few frames and moves at about half
-// the speed of HTTP/1.1. Larger windows and frames let a stream run at disk speed.
-func HTTP2Tuning() *http.HTTP2Config {
-	return &http.HTTP2Config{
-		MaxConcurrentStreams:          250,
-		MaxReadFrameSize:              1 << 20,
-		MaxReceiveBufferPerConnection: 64 << 20,
-		MaxReceiveBufferPerStream:     16 << 20,
-	}
-}
-
 // Serve serves the front on ln until ctx ends, then shuts down gracefully, letting requests
 // in flight finish for up to grace.
 func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	srv := &http.Server{
-		Handler:           a.handler,
-		TLSConfig:         a.TLSConfig(),
-		ReadHeaderTimeout: 15 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug),
-		HTTP2:             HTTP2Tuning(),
-	}
+	srv := frontserver.New(a.handler, a.TLSConfig(), slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug))
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
 	if err := a.Watcher.Start(watchCtx); err != nil {

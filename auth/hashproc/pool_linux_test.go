@@ -115,13 +115,11 @@ func TestWorkersRunAtIdlePriorityWithOnlyTheirOwnEnvironment(t *testing.T) {
 			t.Fatalf("worker %d has no threads in /proc", pid)
 		}
 		for _, path := range stats {
-			b, err := os.ReadFile(path)
+			fields, err := statFields(path)
 			if err != nil {
 				continue // the thread ended
 			}
-			// policy is field 41; fields after "(comm) " start at 3.
-			fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
-			if policy := fields[41-3]; policy != "5" {
+			if policy := fields[41]; policy != "5" {
 				t.Errorf("worker %d thread %s: policy %s, want 5 (SCHED_IDLE)", pid, filepath.Base(filepath.Dir(path)), policy)
 			}
 		}
@@ -353,8 +351,29 @@ func TestASlowWorkerIsWaitedForTenPatiencesThenLeft(t *testing.T) {
 	}
 }
 
-// processCPU reads another process's CPU-time clock: it grows while a worker hashes, and it
-// agrees with the kernel's tick count in /proc/<pid>/stat.
+// statFields reads a /proc stat file and returns its fields numbered as proc(5) numbers them
+// (fields[1] is the pid, fields[3] the state); the command name, which may hold spaces, is
+// skipped.
+func statFields(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{"", "", ""}, strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))...), nil
+}
+
+func TestProcessClockIsTheKernelsProcessCPUClock(t *testing.T) {
+	// glibc's clock_getcpuclockid gives these (MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)).
+	for pid, want := range map[int]int32{1: -14, 4194303: -33554430} {
+		if got := processClock(pid); got != want {
+			t.Errorf("processClock(%d) = %d, want %d", pid, got, want)
+		}
+	}
+}
+
+// processCPU reads another process's CPU-time clock: it grows while a worker hashes, to the
+// nanosecond (the tick-counting CPU clocks would pass the other checks), and it agrees with
+// the kernel's tick count in /proc/<pid>/stat.
 func TestProcessCPUIsTheWorkersCPUTime(t *testing.T) {
 	p, _ := newTestPool(t, 1, "normal", time.Minute)
 	pid := p.pids()[0]
@@ -372,14 +391,13 @@ func TestProcessCPUIsTheWorkersCPUTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	fields, err := statFields(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// utime and stime are fields 14 and 15, in ticks of 1/100 s (USER_HZ on Linux).
-	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	// utime and stime, in ticks of 1/100 s (USER_HZ on Linux).
 	var ticks int64
-	for _, f := range fields[14-3 : 15-3+1] {
+	for _, f := range fields[14:16] {
 		n, err := strconv.ParseInt(f, 10, 64)
 		if err != nil {
 			t.Fatal(err)
@@ -394,7 +412,12 @@ func TestProcessCPUIsTheWorkersCPUTime(t *testing.T) {
 	if d := after - fromStat; d < -30*time.Millisecond || d > 30*time.Millisecond {
 		t.Errorf("the clock says %v, /proc/%d/stat %v", after, pid, fromStat)
 	}
-	if _, err := processCPU(1 << 22); err == nil { // above pid_max's ceiling: no such process
+	// A clock that counts ticks (of 1 to 10 ms) gives whole milliseconds; the scheduler's clock
+	// does so once in a million reads.
+	if before%time.Millisecond == 0 && after%time.Millisecond == 0 {
+		t.Errorf("the clock read %v and %v: whole milliseconds, not the scheduler's nanoseconds", before, after)
+	}
+	if _, err := processCPU(1 << 22); err == nil { // pids stay below 2^22: no such process
 		t.Error("the clock of a process that cannot exist was read")
 	}
 }

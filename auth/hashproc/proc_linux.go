@@ -1,6 +1,7 @@
 package hashproc
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -52,11 +53,15 @@ func enterIdlePriority() error {
 func processCPU(pid int) (time.Duration, error) {
 	var ts unix.Timespec
 	if err := unix.ClockGettime(processClock(pid), &ts); err != nil {
+		if errors.Is(err, unix.EINVAL) {
+			err = errors.New("no such process") // the kernel's answer for a clock of nobody
+		}
 		return 0, fmt.Errorf("CPU-time clock of process %d: %w", pid, err)
 	}
 	return time.Duration(ts.Nano()), nil
 }
 
 // processClock is the clock id of pid's CPU-time clock: the kernel's MAKE_PROCESS_CPUCLOCK(pid,
-// CPUCLOCK_SCHED), the bitwise complement of the pid shifted left by three, ORed with 2.
+// CPUCLOCK_SCHED), the bitwise complement of the pid shifted left by three, ORed with 2. Linux
+// pids stay below 2^22, so the id fits an int32 exactly.
 func processClock(pid int) int32 { return int32(^pid)<<3 | 2 }

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regauth/regauth/app"
 	"github.com/regauth/regauth/integration/harness"
+	"github.com/regauth/regauth/internal/frontserver"
 	"github.com/regauth/regauth/tokens"
 )
 
@@ -33,8 +33,8 @@ func BenchmarkBlob256MiB(b *testing.B) {
 	direct.EnableHTTP2 = true
 	direct.StartTLS()
 	b.Cleanup(direct.Close)
-	st.Server.Config.HTTP2 = app.HTTP2Tuning()
-	direct.Config.HTTP2 = app.HTTP2Tuning()
+	st.Server.Config.HTTP2 = frontserver.HTTP2Tuning()
+	direct.Config.HTTP2 = frontserver.HTTP2Tuning()
 
 	src := newPattern()
 	digest := src.digest(blobSize)
@@ -98,7 +98,7 @@ func clientFor(base *http.Client, h2 bool) *http.Client {
 	tr.TLSClientConfig = tr.TLSClientConfig.Clone()
 	if h2 {
 		tr.TLSClientConfig.NextProtos = []string{"h2"}
-		tr.HTTP2 = app.HTTP2Tuning()
+		tr.HTTP2 = frontserver.HTTP2Tuning()
 	} else {
 		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}

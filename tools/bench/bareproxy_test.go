@@ -4,20 +4,35 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/regauth/regauth/certs"
 )
 
-// TestBareProxyStreamsBothProtocolsToTheUpstream runs the bare proxy in front of a plain HTTP
-// server and fetches through it over HTTP/1.1 and HTTP/2, as the blob phase does.
+// TestMain lets this test binary serve as the bare proxy, as the bench binary does when the
+// blob phase re-executes it.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == bareProxyCommand {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := runCommand(ctx, os.Args[1:])
+		stop()
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// TestBareProxyStreamsBothProtocolsToTheUpstream starts the bare proxy as the blob phase does
+// (this binary re-executed, on a socket it inherits) in front of a plain HTTP server, fetches
+// through it over HTTP/1.1 and HTTP/2, and stops it.
 func TestBareProxyStreamsBothProtocolsToTheUpstream(t *testing.T) {
 	body := bytes.Repeat([]byte("layer bytes "), 300_000) // 3.6 MB, several copy buffers
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -30,32 +45,24 @@ func TestBareProxyStreamsBothProtocolsToTheUpstream(t *testing.T) {
 	}))
 	defer up.Close()
 	// regauth's development certificate, as the bench serves.
-	dc, err := certs.EnsureDevCertificate(t.TempDir(), nil, time.Now())
+	dir := t.TempDir()
+	dc, err := certs.EnsureDevCertificate(dir, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, err := os.ReadFile(dc.CAFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	roots := x509.NewCertPool()
-	caPEM, err := os.ReadFile(dc.CAFile)
-	if err != nil || !roots.AppendCertsFromPEM(caPEM) {
-		t.Fatalf("reading the development CA: %v", err)
+	if !roots.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("%s holds no certificate", dc.CAFile)
 	}
-	port, err := freePort()
+	p, base, err := startBareProxy(t.Context(), bareProxyOptions{dir: dir, upstream: up.URL, cert: dc.CertFile, key: dc.KeyFile}, roots)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- serveBareProxy(ctx, []string{fmt.Sprintf("127.0.0.1:%d", port), up.URL, dc.CertFile, dc.KeyFile})
-	}()
-	base := fmt.Sprintf("https://127.0.0.1:%d", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for expectStatus(ctx, roots, base+"/v2/", http.StatusUnauthorized) != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("the bare proxy did not answer /v2/ with the upstream's 401 within 10 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	defer p.stop()
 	for _, proto := range []string{protoH1, protoH2} {
 		resp, err := newBlobClient(roots, proto).Get(base + "/v2/r/blobs/sha256:x")
 		if err != nil {
@@ -69,25 +76,29 @@ func TestBareProxyStreamsBothProtocolsToTheUpstream(t *testing.T) {
 				proto, len(got), err, resp.Proto, resp.Header.Get("X-Seen-Proto"), len(body), wantMajor)
 		}
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("the bare proxy stopped with %v, want nil", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("the bare proxy did not stop when its context ended")
+	p.stop()
+	if p.err != nil {
+		t.Errorf("the bare proxy ended with %v after SIGTERM, want a clean exit\n%s", p.err, p.logTail(20))
 	}
 }
 
 func TestBareProxyNamesWhatItWants(t *testing.T) {
-	err := serveBareProxy(context.Background(), []string{"127.0.0.1:0", "http://127.0.0.1:1"})
-	if err == nil || !strings.Contains(err.Error(), "LISTEN UPSTREAM CERT KEY") {
-		t.Errorf("two arguments gave %v, want the usage", err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	err = serveBareProxy(context.Background(), []string{"127.0.0.1:0", "ftp://x", "c", "k"})
+	defer ln.Close()
+	err = serveBareProxy(t.Context(), ln, []string{"http://127.0.0.1:1"})
+	if err == nil || !strings.Contains(err.Error(), "UPSTREAM CERT KEY") {
+		t.Errorf("one argument gave %v, want the usage", err)
+	}
+	err = serveBareProxy(t.Context(), ln, []string{"ftp://x", "c", "k"})
 	if err == nil || !strings.Contains(err.Error(), "http(s)://host:port") {
 		t.Errorf("an ftp upstream gave %v, want the URL refused", err)
+	}
+	err = serveBareProxy(t.Context(), ln, []string{"http://127.0.0.1:1", "/nonexistent/cert", "/nonexistent/key"})
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/cert") {
+		t.Errorf("a missing certificate gave %v, want its path named", err)
 	}
 }
 

@@ -56,7 +56,11 @@ func main() {
 // the exit code.
 func runCommand(ctx context.Context, args []string) int {
 	if len(args) > 0 && args[0] == bareProxyCommand {
-		if err := serveBareProxy(ctx, args[1:]); err != nil {
+		ln, err := inheritedListener()
+		if err == nil {
+			err = serveBareProxy(ctx, ln, args[1:])
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			return 1
 		}

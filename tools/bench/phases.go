@@ -125,7 +125,7 @@ func scenarioLevels(name string, o options) []loadOptions {
 // the bare Go proxy and Apache in front of the plain one, and regauth with its embedded
 // registry, then moves blobs over every path.
 func blobPhase(ctx context.Context, setup *regauthSetup, registryBin string, o options, rep *report) error {
-	ports := make([]int, 4)
+	ports := make([]int, 3)
 	for i := range ports {
 		p, err := freePort()
 		if err != nil {
@@ -171,7 +171,7 @@ func blobPhase(ctx context.Context, setup *regauthSetup, registryBin string, o o
 
 	roots := inst.roots
 	bare, bareURL, err := startBareProxy(ctx, bareProxyOptions{
-		dir: setup.dir, port: ports[3], upstream: plainURL, cert: setup.serverCert(), key: setup.serverKey(),
+		dir: setup.dir, upstream: plainURL, cert: setup.serverCert(), key: setup.serverKey(),
 	}, roots)
 	if err != nil {
 		return err

@@ -25,12 +25,19 @@ type process struct {
 }
 
 func startProcess(name, logPath string, env []string, bin string, args ...string) (*process, error) {
+	return startProcessWithFiles(name, logPath, env, nil, bin, args...)
+}
+
+// startProcessWithFiles is startProcess handing the child extra open files, the first as
+// descriptor 3.
+func startProcessWithFiles(name, logPath string, env []string, extra []*os.File, bin string, args ...string) (*process, error) {
 	f, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
+	cmd.ExtraFiles = extra
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {

@@ -19,6 +19,11 @@ const (
 	targetClients       = 64
 )
 
+// targetFrontBare is the bench's own: regauth in upstream mode against the bare Go proxy, the
+// best a Go front in a separate process reaches here (issue 8's 0.9 of the registry alone is
+// beyond that proxy on these two cores).
+const targetFrontBare = 0.90
+
 // target is one line of the summary: what was wanted, what was measured, and whether it holds.
 type target struct {
 	What     string
@@ -211,7 +216,7 @@ func (r *report) targets() []target {
 	}
 	// Not in issue 8: the upstream front measured against the least a Go front does, which
 	// says what regauth itself costs on that path.
-	ts = append(ts, r.worstRatio(pathFront, "regauth → registry (upstream) / bare Go proxy → registry (same protocol; added by the bench)", fmt.Sprintf(">= %.1f", targetFrontDirect), targetFrontDirect, bare))
+	ts = append(ts, r.worstRatio(pathFront, "regauth → registry (upstream) / bare Go proxy → registry (same protocol; added by the bench)", fmt.Sprintf(">= %.1f", targetFrontBare), targetFrontBare, bare))
 
 	t = target{What: "regauth peak RSS during 1 GiB transfers", Goal: "<= 100 MiB"}
 	var peak uint64
