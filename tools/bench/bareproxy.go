@@ -58,16 +58,14 @@ func serveBareProxy(ctx context.Context, ln net.Listener, args []string) error {
 	return nil
 }
 
-// inheritedListener is the listening socket the bench passed as descriptor 3.
+// inheritedListener is the listening socket the bench passed as descriptor 3; run by hand
+// without one, it fails naming the descriptor.
 func inheritedListener() (net.Listener, error) {
 	f := os.NewFile(3, "listener")
-	if f == nil {
-		return nil, fmt.Errorf("%s: no listening socket as descriptor 3", bareProxyCommand)
-	}
 	defer f.Close()
 	ln, err := net.FileListener(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: descriptor 3: %w", bareProxyCommand, err)
+		return nil, fmt.Errorf("%s: descriptor 3 is not a listening socket: %w", bareProxyCommand, err)
 	}
 	return ln, nil
 }
