@@ -18,10 +18,9 @@ import (
 //
 // This helps only if the process has spare Ps: a hash holds its P while it runs, so with
 // GOMAXPROCS at the number of CPUs, concurrent hashes would leave the rest of the process
-// without one. regauth serve therefore gives each such hash a P of its own: lent for the
-// length of the check when hash workers run and this is their fallback, or one per hash slot
-// (Store.HashSlots) for the process's life when they cannot. The kernel, not the Go scheduler,
-// then decides who gets the cores, and it favours the threads at normal priority.
+// without one. regauth serve therefore adds one P per hash slot (Store.HashSlots); the kernel,
+// not the Go scheduler, then decides who gets the cores, and it favours the threads at normal
+// priority.
 func atLowPriority(hash func() bool) bool {
 	type result struct {
 		ok    bool

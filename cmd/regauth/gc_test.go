@@ -4,7 +4,6 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
-	"sync"
 	"testing"
 )
 
@@ -45,55 +44,5 @@ func TestServeGivesPasswordHashesPsOfTheirOwn(t *testing.T) {
 	spareProcsForHashes(env(map[string]string{"GOMAXPROCS": "3"}), 3)
 	if got := runtime.GOMAXPROCS(0); got != 3 {
 		t.Errorf("GOMAXPROCS=3 in the environment: %d Ps, want 3", got)
-	}
-}
-
-// checkFunc is a password check made of a function.
-type checkFunc func(hash string, pw []byte) bool
-
-func (f checkFunc) CheckPassword(hash string, pw []byte) bool { return f(hash, pw) }
-
-// With hash workers, an in-process check is the rare fallback: it borrows a P for as long as
-// it runs, and when the last one ends GOMAXPROCS is the runtime's default again.
-func TestTheFallbackBorrowsAPForEachCheckAndGivesItBack(t *testing.T) {
-	previous := runtime.GOMAXPROCS(0)
-	t.Cleanup(func() { runtime.GOMAXPROCS(previous) })
-	runtime.SetDefaultGOMAXPROCS()
-	def := runtime.GOMAXPROCS(0)
-
-	seen := make(chan int, 2)
-	release := make(chan struct{}, 2)
-	l := &procLender{next: checkFunc(func(string, []byte) bool {
-		seen <- runtime.GOMAXPROCS(0)
-		<-release
-		return true
-	})}
-	check := func() {
-		if !l.CheckPassword("hash", []byte("pw")) {
-			t.Error("the lender changed the answer")
-		}
-	}
-	release <- struct{}{}
-	check()
-	if alone := <-seen; alone != def+1 {
-		t.Errorf("one check running: %d Ps, want %d (the default plus one)", alone, def+1)
-	}
-	if got := runtime.GOMAXPROCS(0); got != def {
-		t.Errorf("after one check: %d Ps, want the default %d", got, def)
-	}
-
-	var wg sync.WaitGroup
-	wg.Go(check)
-	wg.Go(check)
-	<-seen
-	<-seen // both are running now
-	if got := runtime.GOMAXPROCS(0); got != def+2 {
-		t.Errorf("two checks running: %d Ps, want %d (the default %d plus one each)", got, def+2, def)
-	}
-	release <- struct{}{}
-	release <- struct{}{}
-	wg.Wait()
-	if got := runtime.GOMAXPROCS(0); got != def {
-		t.Errorf("after the checks: %d Ps, want the default %d", got, def)
 	}
 }

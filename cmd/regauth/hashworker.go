@@ -35,26 +35,19 @@ func newHashWorkerCommand() *cobra.Command {
 
 // passwordHasher is what regauth serve hashes passwords with: one worker process per hash
 // slot at idle priority where the system has them, otherwise, or if they cannot start,
-// threads of its own at lowered priority, with a P to spare for each. slots must be the auth
-// store's bound on concurrent hashes (both are GOMAXPROCS when serve starts). A GOMAXPROCS set
-// in the environment (getenv) is left as it is.
-func passwordHasher(slots int, getenv func(string) string, stderr io.Writer, logger *slog.Logger) (auth.Hasher, func()) {
+// threads of its own at lowered priority. slots must be the auth store's bound on concurrent
+// hashes (both are GOMAXPROCS when serve starts).
+func passwordHasher(slots int, stderr io.Writer, logger *slog.Logger) (auth.Hasher, func()) {
 	if !hashproc.Supported {
 		logger.Info("password hashes run in process: hash workers need Linux")
-		spareProcsForHashes(getenv, slots)
 		return auth.InProcess{}, func() {}
-	}
-	var fallback auth.Hasher = auth.InProcess{}
-	if getenv("GOMAXPROCS") == "" {
-		fallback = &procLender{next: fallback}
 	}
 	pool, err := hashproc.New(hashproc.Options{
 		Workers: slots, Path: "/proc/self/exe", Args: []string{os.Args[0], hashWorkerCommand},
-		Env: []string{"GOMAXPROCS=1"}, Stderr: stderr, Fallback: fallback, Logger: logger,
+		Env: []string{"GOMAXPROCS=1"}, Stderr: stderr, Fallback: auth.InProcess{}, Logger: logger,
 	})
 	if err != nil {
 		logger.Warn("password hashes run in process", slog.Any("reason", err))
-		spareProcsForHashes(getenv, slots)
 		return auth.InProcess{}, func() {}
 	}
 	return pool, pool.Close

@@ -35,12 +35,13 @@ embeds the registry with its storage in regauth-data/registry.`,
 			}
 			logger := newLogger(cfg, cmd.ErrOrStderr())
 			collectGarbageLessOften(os.Getenv)
-			hasher, stopHashing := passwordHasher(runtime.GOMAXPROCS(0), os.Getenv, cmd.ErrOrStderr(), logger)
+			hasher, stopHashing := passwordHasher(runtime.GOMAXPROCS(0), cmd.ErrOrStderr(), logger)
 			defer stopHashing()
 			a, err := app.New(cmd.Context(), cfg, logger, hasher)
 			if err != nil {
 				return exitError{exitUsage, err}
 			}
+			spareProcsForHashes(os.Getenv, a.Users.HashSlots())
 			ln, err := net.Listen("tcp", cfg.Listen)
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
@@ -102,6 +103,19 @@ func collectGarbageLessOften(getenv func(string) string) {
 	}
 	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
+	}
+}
+
+// spareProcsForHashes adds a P for each password hash that may run at once, unless the
+// administrator set GOMAXPROCS. Hashes run in worker processes, but when a worker is too slow
+// (a machine busy with other work) or none could start, they run here on a thread of lowered
+// priority that holds a P while it runs (auth.InProcess): with a P to spare for each, warm
+// token requests, TLS handshakes and transfers keep every core, and the kernel runs them before
+// the hashes. Setting GOMAXPROCS fixes it from then on: a container CPU limit changed at run
+// time is no longer followed.
+func spareProcsForHashes(getenv func(string) string, hashSlots int) {
+	if getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + hashSlots)
 	}
 }
 
