@@ -17,9 +17,10 @@ build:
 image:
 	bash scripts/build-images.sh
 
-## bench: token throughput and latency, blob throughput vs the registry alone and Apache, memory (about 9 min, loopback only); writes docs/benchmarks.md and docs/benchmarks.png
+## bench: token throughput and latency, blob throughput vs the registry alone and Apache, memory (about 12 min, loopback only); installs Apache httpd first when root on Debian; writes docs/benchmarks.md and docs/benchmarks.png
 .PHONY: bench
 bench:
+	bash scripts/install-bench-deps.sh
 	$(GO) run ./tools/bench -out docs
 
 ## test: install what the tests need (when root on Debian), then run every test

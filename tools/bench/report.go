@@ -256,9 +256,10 @@ func (r *report) writeMicro(p printer) {
 
 func (r *report) writeReproduce(p printer) {
 	o := r.Options
-	p("## Reproduce\n\n```sh\nmake bench        # = go run ./tools/bench -out docs\n```\n\n")
+	p("## Reproduce\n\n```sh\nmake bench        # = scripts/install-bench-deps.sh, then go run ./tools/bench -out docs\n```\n\n")
 	p("It needs Go, network access to the module proxy the first time (to build `%s`) and, for the\n", registryModule)
-	p("Apache line, Debian's `apache2` package. Flags for longer or narrower runs:\n\n")
+	p("Apache lines, Debian's `apache2` package, which `make bench` installs when run as root on Debian (and stops\n")
+	p("the system service the package starts). Flags for longer or narrower runs:\n\n")
 	p("```sh\ngo run ./tools/bench -out docs -warmup %s -duration %s -drain %s -clients %s -paced-rates %s -paced-runs %d \\\n  -scenarios %s -blob-sizes %s -blob-runs %d \\\n  -micro-benchtime %s   # also: -skip tokens,blobs,micro  -regauth BINARY  -keep\n```\n",
 		o.warmup, o.duration, o.drain, joinInts(o.clients), joinInts(o.pacedRates), o.pacedRuns, strings.Join(o.scenarios, ","), joinSizes(o.blobSizes), o.blobRuns, o.microBenchtime)
 }

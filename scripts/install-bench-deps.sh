@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what `make bench` compares regauth with beyond what it builds itself: Apache httpd
+# (Debian's apache2, the classic mod_ssl + mod_proxy front). The bench runs its own httpd with
+# a configuration of its own; the system service the package starts on port 80 would only be
+# another process on the measured cores, so a service this script caused to start is stopped
+# again (one that ran before is left alone). Without root on Debian it installs nothing and
+# says how; the bench then runs without the Apache lines.
+#
+#   scripts/install-bench-deps.sh
+set -euo pipefail
+
+httpd=/usr/sbin/apache2
+if [ -x "$httpd" ]; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ] || [ ! -f /etc/debian_version ]; then
+	echo "install-bench-deps: no $httpd, so the bench will have no Apache lines; to add them: sudo apt-get install -y --no-install-recommends apache2" >&2
+	exit 0
+fi
+echo "install-bench-deps: apt-get install apache2"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends apache2 >/dev/null
+if command -v systemctl >/dev/null && systemctl is-active --quiet apache2 2>/dev/null; then
+	systemctl stop apache2
+elif [ -x /etc/init.d/apache2 ]; then
+	/etc/init.d/apache2 stop >/dev/null 2>&1 || true
+fi
+"$httpd" -v | head -1
