@@ -16,7 +16,11 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // durationFromEnv reads a duration in seconds from the environment, for longer local runs.
@@ -191,4 +195,55 @@ func PushesSurviveARegistryRestart(t *testing.T, st *Stack, up *Upstream) {
 
 func isUnavailable(err error) bool {
 	return strings.Contains(err.Error(), "UNAVAILABLE") || strings.Contains(err.Error(), "503")
+}
+
+// ManyPullsOfALargeLayer pulls one multi-MB layer with more clients at once than the front
+// lends large copy buffers to, so that pulls through both buffer sizes run side by side; every
+// client checks the layer's digest.
+func ManyPullsOfALargeLayer(t *testing.T, st *Stack) {
+	ctx := context.Background()
+	const clients = 24
+	layer, err := random.Layer(6<<20+4321, types.DockerLayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := st.Ref(t, "large/app:1")
+	if err := remote.Write(ref, img, st.Options(ctx, Basic("testpush"))...); err != nil {
+		t.Fatal(err)
+	}
+	digest, err := layer.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, err := layer.Size()
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := ref.Context().Digest(digest.String())
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			l, err := remote.Layer(blob, st.Options(ctx, Basic("test"))...)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			rc, err := l.Compressed() // verifies the digest while reading
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer rc.Close()
+			n, err := io.Copy(io.Discard, rc)
+			if err != nil || n != size {
+				t.Errorf("pulled %d of %d bytes: %v", n, size, err)
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d clients pulled the %d-byte layer %s at once, digest checked", clients, size, digest)
 }

@@ -109,3 +109,8 @@ func TestRegistry2PushesSurviveARegistryRestart(t *testing.T) {
 	st, up := startUpstream(t)
 	harness.PushesSurviveARegistryRestart(t, st, up)
 }
+
+func TestRegistry2UpstreamManyPullsOfALargeLayer(t *testing.T) {
+	st, _ := startUpstream(t)
+	harness.ManyPullsOfALargeLayer(t, st)
+}

@@ -81,3 +81,8 @@ func TestRegistry3PushesSurviveARegistryRestart(t *testing.T) {
 	st, up := startUpstream(t)
 	harness.PushesSurviveARegistryRestart(t, st, up)
 }
+
+func TestRegistry3UpstreamManyPullsOfALargeLayer(t *testing.T) {
+	st, _ := startUpstream(t)
+	harness.ManyPullsOfALargeLayer(t, st)
+}
