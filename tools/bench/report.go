@@ -125,7 +125,7 @@ func (r *report) notes() []string {
 			out = append(out, fmt.Sprintf("Ceiling of a front in its own process, on its lowest line (%s): the registry alone spent %.2f s of CPU per GB serving it and its client %.2f s. "+
 				"Behind any front the client does the same, the registry still spends %.2f s/GB sending the bytes over plain HTTP, and the front reads them and does the TLS the registry did, "+
 				"which costs at least what the registry spent (a socket read costs more than its reads from the page cache). With the cores full, throughput goes as 1 / CPU per GB, "+
-				"so no such front can pass (%.2f + %.2f) / (%.2f + %.2f + %.2f) = %.2f of the registry alone on this machine; regauth reached %.2f of it.",
+				"so such a front reaches about (%.2f + %.2f) / (%.2f + %.2f + %.2f) = %.2f of the registry alone at best on this machine; regauth reached %.2f of it.",
 				lineLabel(line), d.MedianCPU(), d.MedianClientCPU(), plain.MedianCPU(),
 				d.MedianCPU(), d.MedianClientCPU(), d.MedianCPU(), d.MedianClientCPU(), plain.MedianCPU(), c, line.Median()/d.Median()))
 		}

@@ -212,7 +212,7 @@ func (r *report) targets() []target {
 			}
 			if _, line, n := r.worstLine(pathFront, direct); n > 0 {
 				if c, _, _, ok := r.frontCeiling(line); ok {
-					t.Measured += fmt.Sprintf("; no front in its own process can pass %.2f on that line here (see below)", c)
+					t.Measured += fmt.Sprintf("; a front in its own process reaches about %.2f at best on that line here (see below)", c)
 				}
 			}
 		}
@@ -281,8 +281,8 @@ func lineLabel(b *blobResult) string {
 	return fmt.Sprintf("%s %s, %s", b.Op, sizeLabel(b.Size), b.Proto)
 }
 
-// frontCeiling bounds what any front in a separate process can reach against the registry
-// alone on the line of f, from this run's CPU figures. With the cores full, throughput goes as
+// frontCeiling estimates the most any front in a separate process can reach against the
+// registry alone on the line of f, from this run's CPU figures. With the cores full, throughput goes as
 // the inverse of the CPU a GB costs all processes together. Directly, that is the registry
 // serving TLS and the client. Behind a front, the client does the same work, the registry
 // still serves the bytes (over plain HTTP), and the front reads them and does all the TLS the
