@@ -246,7 +246,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 		a.logger.Error("cannot watch files: edits need a SIGHUP or a restart", "err", err)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	go func() { errc <- frontserver.ServeTLS(srv, ln) }()
 	select {
 	case err := <-errc:
 		return err

@@ -14,13 +14,16 @@ import (
 // certs.ServerTLSConfig); errorLog receives net/http's own complaints, nil for the standard
 // logger.
 //
+// Serve it with ServeTLS, which lets large HTTP/1.x response writes leave in one system call.
+//
 // The server sets no read or write timeout for a whole request: a multi-GB layer may take
 // longer than any bound worth setting (regauth sets deadlines per request on its own pages).
 // The header deadline stops clients that never finish a request, and the idle timeout
 // reclaims kept-alive connections.
 func New(handler http.Handler, tlsConfig *tls.Config, errorLog *log.Logger) *http.Server {
 	return &http.Server{
-		Handler:           handler,
+		Handler:           gatherWrites(handler),
+		ConnContext:       rememberConn,
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 15 * time.Second,
 		IdleTimeout:       2 * time.Minute,

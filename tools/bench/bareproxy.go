@@ -44,7 +44,7 @@ func serveBareProxy(ctx context.Context, ln net.Listener, args []string) error {
 		return &cert, nil
 	}), nil)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	go func() { errc <- frontserver.ServeTLS(srv, ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("%s: serve on %s: %w", bareProxyCommand, ln.Addr(), err)
