@@ -108,19 +108,21 @@ type gatheringWriter struct {
 	conn *gatheringConn
 }
 
-func (w *gatheringWriter) Write(p []byte) (int, error) {
+func (w *gatheringWriter) Write(p []byte) (n int, err error) {
 	if len(p) < coalesceMin {
 		return w.ResponseWriter.Write(p)
 	}
 	w.conn.gather()
-	n, err := w.ResponseWriter.Write(p)
+	defer func() { // also on a panic: the connection must never stay gathering
+		if serr := w.conn.send(); err == nil {
+			err = serr
+		}
+	}()
+	n, err = w.ResponseWriter.Write(p)
 	// net/http buffers little and writes a large p straight through; flushing here sends
 	// whatever it kept with the rest, so nothing waits in its buffer for a later write.
 	if err == nil {
 		err = http.NewResponseController(w.ResponseWriter).Flush()
-	}
-	if serr := w.conn.send(); err == nil {
-		err = serr
 	}
 	return n, err
 }
