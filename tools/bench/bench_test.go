@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -124,42 +123,5 @@ func TestChartOfARunWithOnlyPacedLevels(t *testing.T) {
 	}
 	if err := writeChart(rep, filepath.Join(t.TempDir(), "benchmarks.png")); err != nil {
 		t.Fatalf("writing the chart: %v", err)
-	}
-}
-
-// The ceiling of a separate front comes from the run's own CPU figures: directly the registry
-// and client spend 1.0 + 0.8 s/GB; behind a front the plain registry adds 0.5 s/GB, so a front
-// can reach at most 1.8 / 2.3 of the registry alone.
-func TestFrontCeilingFromTheRunsCPUFigures(t *testing.T) {
-	line := func(path, proto string, mbps, server, client float64) *blobResult {
-		return &blobResult{Path: path, Proto: proto, Size: 1 << 30, Op: "pull", MBps: []float64{mbps}, CPUPerGB: []float64{server}, ClientCPU: []float64{client}}
-	}
-	r := &report{Blobs: []*blobResult{
-		line(pathDirectTLS, protoH1, 1000, 1.0, 0.8),
-		line(pathDirectPlain, protoH1, 1600, 0.5, 0.4),
-		line(pathFront, protoH1, 600, 1.8, 1.0),
-		line(pathDirectTLS, protoH2, 400, 2.2, 2.2),
-		line(pathFront, protoH2, 380, 2.6, 2.1),
-	}}
-	direct := func(f *blobResult) *blobResult { return r.blob(pathDirectTLS, f.Proto, f.Size, f.Op) }
-	worst, l, n := r.worstLine(pathFront, direct)
-	if n != 2 || l.Proto != protoH1 || math.Abs(worst-0.6) > 1e-9 {
-		t.Fatalf("worst line %v %.2f of %d, want the HTTP/1.1 pull at 0.60 of 2", l, worst, n)
-	}
-	c, _, _, ok := r.frontCeiling(l)
-	if !ok || math.Abs(c-1.8/2.3) > 1e-9 {
-		t.Fatalf("ceiling %.4f (%v), want %.4f", c, ok, 1.8/2.3)
-	}
-	var note string
-	for _, n := range r.notes() {
-		if strings.HasPrefix(n, "Ceiling of a front") {
-			note = n
-		}
-	}
-	if !strings.Contains(note, "= 0.78 of the registry alone at best") || !strings.Contains(note, "regauth reached 0.60") {
-		t.Fatalf("note: %q", note)
-	}
-	if _, _, _, ok := (&report{Blobs: r.Blobs[2:]}).frontCeiling(l); ok {
-		t.Fatal("a ceiling without the registry's own lines")
 	}
 }

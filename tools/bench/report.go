@@ -119,17 +119,6 @@ func (r *report) notes() []string {
 		out = append(out, fmt.Sprintf("bcrypt limit: one cost-10 compare takes %s here (median of 15, in the bench process), so %d cores allow %.1f compares/s; %d goroutines measured %.1f/s (load %s).",
 			r.Bcrypt.One.Round(100*time.Microsecond), r.Bcrypt.Cores, r.Bcrypt.Limit, r.Bcrypt.Cores, r.Bcrypt.Parallel, r.Bcrypt.Load))
 	}
-	direct := func(f *blobResult) *blobResult { return r.blob(pathDirectTLS, f.Proto, f.Size, f.Op) }
-	if _, line, n := r.worstLine(pathFront, direct); n > 0 {
-		if c, d, plain, ok := r.frontCeiling(line); ok {
-			out = append(out, fmt.Sprintf("Ceiling of a front in its own process, on its lowest line (%s): the registry alone spent %.2f s of CPU per GB serving it and its client %.2f s. "+
-				"Behind any front the client does the same, the registry still spends %.2f s/GB sending the bytes over plain HTTP, and the front reads them and does the TLS the registry did, "+
-				"which costs at least what the registry spent (a socket read costs more than its reads from the page cache). With the cores full, throughput goes as 1 / CPU per GB, "+
-				"so such a front reaches about (%.2f + %.2f) / (%.2f + %.2f + %.2f) = %.2f of the registry alone at best on this machine; regauth reached %.2f of it.",
-				lineLabel(line), d.MedianCPU(), d.MedianClientCPU(), plain.MedianCPU(),
-				d.MedianCPU(), d.MedianClientCPU(), d.MedianCPU(), d.MedianClientCPU(), plain.MedianCPU(), c, line.Median()/d.Median()))
-		}
-	}
 	return out
 }
 
