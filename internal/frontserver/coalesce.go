@@ -19,14 +19,11 @@ import (
 // records and goes out as it is.
 const coalesceMin = 32 << 10
 
-// gatherBuffers hold the records of one response write; each is lent only for that write and
-// grows to the largest write it has held.
-var gatherBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
-
 // gatheringConn is the TCP connection under the TLS layer. While a response write is in
 // progress (gather to send), what TLS writes is appended to a buffer and sent in one call.
 type gatheringConn struct {
 	net.Conn
+	buffers   *sync.Pool // shared by the listener's connections
 	mu        sync.Mutex
 	gathering bool
 	buf       *[]byte
@@ -46,7 +43,7 @@ func (c *gatheringConn) gather() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gathering = true
-	c.buf = gatherBuffers.Get().(*[]byte)
+	c.buf = c.buffers.Get().(*[]byte)
 }
 
 // send writes what was gathered and stops gathering.
@@ -59,25 +56,31 @@ func (c *gatheringConn) send() error {
 		_, err = c.Conn.Write(*c.buf)
 	}
 	*c.buf = (*c.buf)[:0]
-	gatherBuffers.Put(c.buf)
+	c.buffers.Put(c.buf)
 	c.buf = nil
 	return err
 }
 
-// gatheringListener hands the TLS layer gathering connections.
-type gatheringListener struct{ net.Listener }
+// gatheringListener hands the TLS layer gathering connections. Its buffers hold the records
+// of one response write each; one is lent only for that write and grows to the largest write
+// it has held.
+type gatheringListener struct {
+	net.Listener
+	buffers *sync.Pool
+}
 
 func (l gatheringListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
-	return &gatheringConn{Conn: c}, nil
+	return &gatheringConn{Conn: c, buffers: l.buffers}, nil
 }
 
 // ServeTLS serves srv (from New) on ln, a plain TCP listener, with TLS from srv.TLSConfig.
 func ServeTLS(srv *http.Server, ln net.Listener) error {
-	return srv.ServeTLS(gatheringListener{ln}, "", "")
+	buffers := &sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+	return srv.ServeTLS(gatheringListener{Listener: ln, buffers: buffers}, "", "")
 }
 
 type connKey struct{}
