@@ -177,14 +177,9 @@ func PushesSurviveARegistryRestart(t *testing.T, st *Stack, up *Upstream) {
 		}
 		layers, _ := img.Layers()
 		for _, l := range layers {
-			rc, err := l.Compressed() // verifies the layer's digest while reading
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := io.Copy(io.Discard, rc); err != nil {
+			if _, err := readLayer(l); err != nil {
 				t.Fatalf("layer of %s: %v", ref, err)
 			}
-			rc.Close()
 		}
 	}
 	t.Logf("%d images pushed across a registry restart and verified; %d retries, %d of them on 503 UNAVAILABLE", len(pushed), retries.Load(), unavailable.Load())
@@ -232,13 +227,7 @@ func ManyPullsOfALargeLayer(t *testing.T, st *Stack) {
 				t.Error(err)
 				return
 			}
-			rc, err := l.Compressed() // verifies the digest while reading
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer rc.Close()
-			n, err := io.Copy(io.Discard, rc)
+			n, err := readLayer(l)
 			if err != nil || n != size {
 				t.Errorf("pulled %d of %d bytes: %v", n, size, err)
 			}
@@ -246,4 +235,14 @@ func ManyPullsOfALargeLayer(t *testing.T, st *Stack) {
 	}
 	wg.Wait()
 	t.Logf("%d clients pulled the %d-byte layer %s at once, digest checked", clients, size, digest)
+}
+
+// readLayer reads a pulled layer to the end, which checks its digest, and returns its size.
+func readLayer(l v1.Layer) (int64, error) {
+	rc, err := l.Compressed() // verifies the digest while reading
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	return io.Copy(io.Discard, rc)
 }
