@@ -239,7 +239,10 @@ func (a *App) httpSecret() (string, error) {
 // Serve serves the front on ln until ctx ends, then shuts down gracefully, letting requests
 // in flight finish for up to grace.
 func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	srv := frontserver.New(a.handler, a.TLSConfig(), slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug))
+	srv, err := frontserver.New(a.handler, a.TLSConfig(), slog.NewLogLogger(a.logger.Handler(), slog.LevelDebug))
+	if err != nil {
+		return err
+	}
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
 	if err := a.Watcher.Start(watchCtx); err != nil {
@@ -255,7 +258,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener, grace time.Duration) e
 	a.logger.Info("shutting down", "grace", grace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err := srv.Shutdown(shutdownCtx)
+	err = srv.Shutdown(shutdownCtx)
 	a.Close()
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)

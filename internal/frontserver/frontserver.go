@@ -11,26 +11,32 @@ import (
 )
 
 // New returns the front's server for handler. tlsConfig is the TLS policy (usually
-// certs.ServerTLSConfig); errorLog receives net/http's own complaints, nil for the standard
-// logger.
+// certs.ServerTLSConfig; New works on a copy); errorLog receives net/http's own complaints,
+// nil for the standard logger. The error says why HTTP/2 cannot run with tlsConfig (a TLS 1.2
+// suite list without the AES-128-GCM suite HTTP/2 requires).
 //
-// Serve it with ServeTLS, which lets large HTTP/1.x response writes leave in one system call.
+// Serve it with ServeTLS, which lets large response writes over HTTP/1.x, and HTTP/2 frames,
+// leave in one system call each.
 //
 // The server sets no read or write timeout for a whole request: a multi-GB layer may take
 // longer than any bound worth setting (regauth sets deadlines per request on its own pages).
 // The header deadline stops clients that never finish a request, and the idle timeout
 // reclaims kept-alive connections.
-func New(handler http.Handler, tlsConfig *tls.Config, errorLog *log.Logger) *http.Server {
-	return &http.Server{
+func New(handler http.Handler, tlsConfig *tls.Config, errorLog *log.Logger) (*http.Server, error) {
+	srv := &http.Server{
 		Handler:           gatherWrites(handler),
 		ConnContext:       rememberConn,
-		TLSConfig:         tlsConfig,
+		TLSConfig:         tlsConfig.Clone(),
 		ReadHeaderTimeout: 15 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          errorLog,
 		HTTP2:             HTTP2Tuning(),
 	}
+	if err := serveHTTP2(srv); err != nil {
+		return nil, err
+	}
+	return srv, nil
 }
 
 // HTTP2Tuning widens HTTP/2 flow control for layer-sized bodies: with Go's defaults a client

@@ -40,9 +40,12 @@ func serveBareProxy(ctx context.Context, ln net.Listener, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", bareProxyCommand, err)
 	}
-	srv := frontserver.New(handler, certs.ServerTLSConfig(func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	srv, err := frontserver.New(handler, certs.ServerTLSConfig(func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 		return &cert, nil
 	}), nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", bareProxyCommand, err)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- frontserver.ServeTLS(srv, ln) }()
 	select {
