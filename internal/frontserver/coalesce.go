@@ -13,7 +13,8 @@ import (
 // chunk of a layer from the upstream proxy took 128 writes to the socket, a 32 KiB chunk from
 // the embedded registry two, and each write can wake the client. Over HTTP/1.x the front
 // gathers the records of one response write of coalesceMin or more and sends them with one
-// call (HTTP/2 writes its frames from a goroutine of its own and is left alone).
+// call. HTTP/2 writes its frames from a goroutine of its own, not from the handler's: there
+// the gathering is per frame (frameConn in h2.go).
 
 // coalesceMin is the smallest response write worth gathering: a smaller one is one or two
 // records and goes out as it is.
