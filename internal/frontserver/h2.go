@@ -27,6 +27,9 @@ func serveHTTP2(srv *http.Server) error {
 	if err := http2.ConfigureServer(srv, h2); err != nil {
 		return fmt.Errorf("configure HTTP/2: %w", err)
 	}
+	if srv.TLSNextProto == nil { // x/net for Go 1.27 and later sets none
+		srv.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+	}
 	srv.TLSNextProto["h2"] = func(hs *http.Server, c *tls.Conn, h http.Handler) {
 		// net/http hands over the connection's context (with ConnContext's values) through a
 		// method of h, whose type is unexported, as it does to its own HTTP/2 server.
