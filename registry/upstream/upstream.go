@@ -30,7 +30,8 @@ type Options struct {
 
 // New returns the proxy handler.
 func New(opts Options) (http.Handler, error) {
-	return newProxy(opts, newBlobBuffers(blobBufferSize, maxBlobBuffers))
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	return newProxy(opts, newBlobBuffers(blobBufferSize, maxBlobBuffers), dialer.DialContext)
 }
 
 // Blob pulls copy through larger buffers than the rest, as far as a memory budget allows. A
@@ -52,7 +53,10 @@ type proxy struct {
 	blobs, rest *httputil.ReverseProxy
 }
 
-func newProxy(opts Options, blobBuffers *blobBuffers) (*proxy, error) {
+// dialFunc dials the registry.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+func newProxy(opts Options, blobBuffers *blobBuffers, dial dialFunc) (*proxy, error) {
 	target, err := url.Parse(opts.URL)
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
 		return nil, fmt.Errorf("registry.upstream %q: want http(s)://host:port", opts.URL)
@@ -63,7 +67,7 @@ func newProxy(opts Options, blobBuffers *blobBuffers) (*proxy, error) {
 	}
 	transport := opts.Transport
 	if transport == nil {
-		transport = NewTransport()
+		transport = newTransport(dial, blobBuffers)
 	}
 	reverseProxy := func(buffers httputil.BufferPool) *httputil.ReverseProxy {
 		return &httputil.ReverseProxy{
@@ -73,6 +77,7 @@ func newProxy(opts Options, blobBuffers *blobBuffers) (*proxy, error) {
 				// Keep the client's Host, so that the registry's Location headers point at the
 				// front (it also reads X-Forwarded-Host and -Proto).
 				r.Out.Host = r.In.Host
+				wrapUpload(r.Out, blobBuffers)
 			},
 			Transport:     transport,
 			FlushInterval: -1, // stream every write: chunked uploads and pulls must not wait
@@ -115,16 +120,14 @@ func isBlobDownload(r *http.Request) bool {
 	return strings.Contains(digest, ":") && !strings.Contains(digest, "/")
 }
 
-// NewTransport is tuned for a registry on the same host or network: many idle connections
-// kept for reuse, quick dial failures, no response-header timeout (an upload's answer comes
-// only after its last byte) and no transparent compression of layers.
-func NewTransport() *http.Transport {
+// newTransport is tuned for a registry on the same host or network: many idle connections
+// kept for reuse, no response-header timeout (an upload's answer comes only after its last
+// byte) and no transparent compression of layers. dial should give up quickly (New's waits
+// 5 s); the connections it makes copy uploads through buffers (uploads.go).
+func newTransport(dial dialFunc, buffers *blobBuffers) *http.Transport {
 	return &http.Transport{
-		Proxy: nil,
-		DialContext: (&net.Dialer{
-			Timeout:   5 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		Proxy:               nil,
+		DialContext:         dialUploads(dial, buffers),
 		ForceAttemptHTTP2:   false,
 		MaxIdleConns:        256,
 		MaxIdleConnsPerHost: 128,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -73,7 +74,7 @@ func TestBlobPullsCopyThroughALargeBuffer(t *testing.T) {
 	}))
 	defer registry.Close()
 	pools := newBlobBuffers(blobBufferSize, maxBlobBuffers)
-	p, err := newProxy(Options{URL: registry.URL}, pools)
+	p, err := newProxy(Options{URL: registry.URL}, pools, new(net.Dialer).DialContext)
 	if err != nil {
 		t.Fatal(err)
 	}
