@@ -28,6 +28,14 @@ type gatheringConn struct {
 	mu        sync.Mutex
 	gathering bool
 	buf       *[]byte
+	ahead     *aheadReader // nil when the connection cannot be read ahead
+}
+
+func (c *gatheringConn) Read(p []byte) (int, error) {
+	if c.ahead == nil {
+		return c.Conn.Read(p)
+	}
+	return c.ahead.Read(p)
 }
 
 func (c *gatheringConn) Write(p []byte) (int, error) {
@@ -64,10 +72,11 @@ func (c *gatheringConn) send() error {
 
 // gatheringListener hands the TLS layer gathering connections. Its buffers hold the records
 // of one response write each; one is lent only for that write and grows to the largest write
-// it has held.
+// it has held. Its connections share readAheads.
 type gatheringListener struct {
 	net.Listener
-	buffers *sync.Pool
+	buffers    *sync.Pool
+	readAheads *readAheads
 }
 
 func (l gatheringListener) Accept() (net.Conn, error) {
@@ -75,13 +84,13 @@ func (l gatheringListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &gatheringConn{Conn: c, buffers: l.buffers}, nil
+	return &gatheringConn{Conn: c, buffers: l.buffers, ahead: newAheadReader(c, l.readAheads)}, nil
 }
 
 // ServeTLS serves srv (from New) on ln, a plain TCP listener, with TLS from srv.TLSConfig.
 func ServeTLS(srv *http.Server, ln net.Listener) error {
 	buffers := &sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
-	return srv.ServeTLS(gatheringListener{Listener: ln, buffers: buffers}, "", "")
+	return srv.ServeTLS(gatheringListener{Listener: ln, buffers: buffers, readAheads: newReadAheads(readAheadSize, maxReadAheads)}, "", "")
 }
 
 type connKey struct{}
