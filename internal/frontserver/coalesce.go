@@ -22,6 +22,7 @@ const coalesceMin = 32 << 10
 
 // gatheringConn is the TCP connection under the TLS layer. While a response write is in
 // progress (gather to send), what TLS writes is appended to a buffer and sent in one call.
+// Its reads take what the socket holds (readahead.go).
 type gatheringConn struct {
 	net.Conn
 	buffers   *sync.Pool // shared by the listener's connections
