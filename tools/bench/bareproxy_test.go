@@ -106,7 +106,7 @@ func TestBareProxyNamesWhatItWants(t *testing.T) {
 // proxy reached, and the added row compares regauth with it over the same protocol.
 func TestTargetsMeasureTheUpstreamFrontAgainstTheBareProxy(t *testing.T) {
 	res := func(path, proto string, mbps float64) *blobResult {
-		return &blobResult{Path: path, Proto: proto, Size: 1 << 30, Op: "pull", MBps: []float64{mbps}}
+		return &blobResult{Path: path, Proto: proto, Size: 1 << 30, Op: "pull", Runs: []int{1}, MBps: []float64{mbps}}
 	}
 	r := &report{Blobs: []*blobResult{
 		res(pathDirectTLS, protoH1, 1000), res(pathDirectTLS, protoH2, 800),

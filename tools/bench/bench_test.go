@@ -125,3 +125,17 @@ func TestChartOfARunWithOnlyPacedLevels(t *testing.T) {
 		t.Fatalf("writing the chart: %v", err)
 	}
 }
+
+// Ratios compare runs with runs: a run one side missed (a failed transfer) is left out, and
+// a machine that slows down in later runs moves both sides alike.
+func TestPairedRatioComparesTheSameRuns(t *testing.T) {
+	front := &blobResult{Runs: []int{1, 2, 3, 5}, MBps: []float64{90, 45, 999, 27}}
+	direct := &blobResult{Runs: []int{1, 2, 4, 5}, MBps: []float64{100, 50, 1, 30}}
+	ratio, n := pairedRatio(front, direct)
+	if n != 3 || ratio < 0.8999 || ratio > 0.9001 {
+		t.Fatalf("pairedRatio = %.4f over %d runs, want 0.9 over runs 1, 2 and 5", ratio, n)
+	}
+	if r, n := pairedRatio(front, &blobResult{Runs: []int{4}, MBps: []float64{10}}); n != 0 || r != 0 {
+		t.Fatalf("with no run in common: %.2f over %d runs, want none", r, n)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -72,6 +73,7 @@ type blobResult struct {
 	Proto      string
 	Size       int64
 	Op         string // push or pull
+	Runs       []int  // the run of each measurement below, from 1
 	MBps       []float64
 	CPUPerGB   []float64 // CPU seconds the serving processes spent per 10^9 bytes
 	ClientCPU  []float64 // CPU seconds the bench's client spent per 10^9 bytes
@@ -81,6 +83,20 @@ type blobResult struct {
 
 func (r blobResult) Median() float64 { return median(r.MBps) }
 
+// pairedRatio compares f with c run by run: the median, over the runs both were measured in,
+// of f's MB/s over c's in the same run. Transfers of one run follow each other within
+// seconds, so a machine that slows down or speeds up between runs moves both sides of a ratio
+// alike, where it would move a ratio of two medians. n is the number of runs compared.
+func pairedRatio(f, c *blobResult) (ratio float64, n int) {
+	var ratios []float64
+	for i, run := range f.Runs {
+		if j := slices.Index(c.Runs, run); j >= 0 && c.MBps[j] > 0 {
+			ratios = append(ratios, f.MBps[i]/c.MBps[j])
+		}
+	}
+	return median(ratios), len(ratios)
+}
+
 // MedianCPU is the median server CPU time per GB, in seconds.
 func (r blobResult) MedianCPU() float64 { return median(r.CPUPerGB) }
 
@@ -88,7 +104,9 @@ func (r blobResult) MedianCPU() float64 { return median(r.CPUPerGB) }
 func (r blobResult) MedianClientCPU() float64 { return median(r.ClientCPU) }
 
 // blobBench pushes and pulls blobs over every path, round-robin within each run so that a
-// noisy neighbour slows all paths alike rather than one of them.
+// noisy neighbour slows all paths alike rather than one of them. Before the runs of each size
+// one unmeasured round warms every path: the first push of a blob also moves it into place,
+// and each path's connections, buffers and page cache start cold.
 type blobBench struct {
 	src   *blobSource
 	paths []blobPath
@@ -116,15 +134,25 @@ func (b *blobBench) run(ctx context.Context) ([]*blobResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		for run := 1; run <= b.runs; run++ {
-			b.logf("blobs %s, run %d/%d (load %s)", sizeLabel(size), run, b.runs, loadAvg())
+		for run := 0; run <= b.runs; run++ {
+			if run == 0 {
+				b.logf("blobs %s, warm-up round, not measured (load %s)", sizeLabel(size), loadAvg())
+			} else {
+				b.logf("blobs %s, run %d/%d (load %s)", sizeLabel(size), run, b.runs, loadAvg())
+			}
 			for _, p := range b.paths {
 				for _, op := range []string{"push", "pull"} {
 					if err := ctx.Err(); err != nil {
 						return results, err
 					}
-					r := result(p, size, op)
 					m, err := b.transfer(ctx, p, op, size, digest)
+					if run == 0 {
+						if err != nil {
+							b.logf("  %-36s %s (warm-up): %v", p.Name(), op, err)
+						}
+						continue
+					}
+					r := result(p, size, op)
 					if err != nil {
 						if r.Err == "" {
 							r.Err = err.Error()
@@ -132,6 +160,7 @@ func (b *blobBench) run(ctx context.Context) ([]*blobResult, error) {
 						b.logf("  %-36s %s: %v", p.Name(), op, err)
 						continue
 					}
+					r.Runs = append(r.Runs, run)
 					r.MBps = append(r.MBps, m.mbps)
 					r.CPUPerGB = append(r.CPUPerGB, m.cpuPerGB)
 					r.ClientCPU = append(r.ClientCPU, m.clientPerGB)

@@ -188,7 +188,8 @@ func (r *report) writeBlobs(p printer) {
 	p("## Blobs\n\n")
 	p("One blob pushed (`POST` upload, then one monolithic `PUT ?digest=` streamed from a generator) and\n")
 	p("pulled (`GET`, body discarded) by one client. Each line is measured %d time(s), round-robin over the\n", r.Options.blobRuns)
-	p("paths so a busy neighbour slows them alike; the table shows the median and the range. MB/s are 10^6 bytes per\n")
+	p("paths so a busy neighbour slows them alike, after one unmeasured round that warms every path; the\n")
+	p("table shows the median and the range. MB/s are 10^6 bytes per\n")
 	p("second over the whole exchange. Every path ends in filesystem storage on local disk (one for the\n")
 	p("stock registry processes, regauth's own for the embedded registry); pulls are served from the\n")
 	p("page cache. A fresh token from regauth is fetched before each transfer.\n\n")
@@ -206,7 +207,10 @@ func (r *report) writeBlobs(p printer) {
 	p("*server CPU* is the CPU time of the processes serving the path (front and registry; Apache's\n")
 	p("workers included) per 10^9 bytes: what a path costs, however busy the machine is; *client CPU*\n")
 	p("is the bench's own (TLS, HTTP and, for pushes, generating the bytes), which shares the same cores. *× direct*\n")
-	p("compares with the registry's own TLS over the same protocol.\n\n")
+	p("compares with the registry's own TLS over the same protocol, *× Apache* with Apache over HTTP/1.1;\n")
+	p("each is the median, over the runs, of the two paths' MB/s in the same run divided (transfers of\n")
+	p("a run follow each other within seconds, so a machine that slows down between runs moves both\n")
+	p("alike). The targets read these ratios.\n\n")
 	p("| size | | path | protocol | MB/s (median) | range | × direct (same protocol) | × Apache | server CPU s/GB | client CPU s/GB | regauth peak RSS |\n")
 	p("|---|---|---|---|---:|---|---:|---:|---:|---:|---:|\n")
 	for _, b := range r.Blobs {
@@ -217,12 +221,16 @@ func (r *report) writeBlobs(p printer) {
 		vsDirect, vsApache, rss := "", "", ""
 		if b.Path != pathDirectTLS {
 			if d := r.blob(pathDirectTLS, b.Proto, b.Size, b.Op); d != nil {
-				vsDirect = fmt.Sprintf("%.2f", b.Median()/d.Median())
+				if ratio, n := pairedRatio(b, d); n > 0 {
+					vsDirect = fmt.Sprintf("%.2f", ratio)
+				}
 			}
 		}
 		if throughRegauth(b.Path) || b.Path == pathBareProxy {
 			if a := r.blob(pathApache, protoH1, b.Size, b.Op); a != nil {
-				vsApache = fmt.Sprintf("%.2f", b.Median()/a.Median())
+				if ratio, n := pairedRatio(b, a); n > 0 {
+					vsApache = fmt.Sprintf("%.2f", ratio)
+				}
 			}
 		}
 		if throughRegauth(b.Path) {

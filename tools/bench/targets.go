@@ -241,7 +241,8 @@ func (r *report) targets() []target {
 	return ts
 }
 
-// worstRatio compares every result of path with its counterpart and reports the lowest ratio.
+// worstRatio compares every result of path with its counterpart, run by run (pairedRatio),
+// and reports the lowest ratio.
 func (r *report) worstRatio(path, what, goal string, want float64, counterpart func(*blobResult) *blobResult) target {
 	t := target{What: what, Goal: goal}
 	worst, where, n := 0.0, "", 0
@@ -253,7 +254,10 @@ func (r *report) worstRatio(path, what, goal string, want float64, counterpart f
 		if c == nil {
 			continue
 		}
-		ratio := f.Median() / c.Median()
+		ratio, runs := pairedRatio(f, c)
+		if runs == 0 {
+			continue
+		}
 		if n == 0 || ratio < worst {
 			worst, where = ratio, fmt.Sprintf("%s %s, %s", f.Op, sizeLabel(f.Size), f.Proto)
 		}
