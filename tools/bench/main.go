@@ -95,7 +95,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.pacedRuns, "paced-runs", 5, "windows per paced level, round-robin over the levels; odd, as the latency targets read the window with the median p99")
 	fs.StringVar(&scenarios, "scenarios", strings.Join(scenarioOrder, ","), "token scenarios")
 	fs.StringVar(&sizes, "blob-sizes", "256MiB,1GiB", "blob sizes (MiB or GiB), comma-separated")
-	fs.IntVar(&o.blobRuns, "blob-runs", 5, "transfers per blob size, path and direction (the report shows the median)")
+	fs.IntVar(&o.blobRuns, "blob-runs", 7, "measured transfers per blob size, path and direction, after one warm-up round (the report shows the median)")
 	fs.StringVar(&o.regauthBin, "regauth", "", "benchmark this regauth binary instead of building one from the tree")
 	fs.StringVar(&o.registryVersion, "registry-version", "v3.1.2", "version of "+registryModule+" to go install")
 	fs.StringVar(&o.apache, "apache", apacheBin, "Apache httpd binary (Debian apache2)")
