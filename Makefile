@@ -17,7 +17,7 @@ build:
 image:
 	bash scripts/build-images.sh
 
-## bench: token throughput and latency, blob throughput vs the registry alone and Apache, memory (about 12 min, loopback only); installs Apache httpd first when root on Debian; writes docs/benchmarks.md and docs/benchmarks.png
+## bench: token throughput and latency, blob throughput vs the registry alone and Apache, memory (about 16 min, loopback only); installs Apache httpd first when root on Debian; writes docs/benchmarks.md and docs/benchmarks.png
 .PHONY: bench
 bench:
 	bash scripts/install-bench-deps.sh
