@@ -50,17 +50,20 @@ func copyFilled(dst io.Writer, src io.Reader, buf []byte) (int64, error) {
 	}
 }
 
+// copy is copyFilled through a buffer lent for the copy.
+func (p *blobBuffers) copy(dst io.Writer, src io.Reader) (int64, error) {
+	buf := p.Get()
+	defer p.Put(buf)
+	return copyFilled(dst, src, buf)
+}
+
 // uploadConn is a connection to the registry whose ReadFrom copies through a blob buffer.
 type uploadConn struct {
 	net.Conn
 	buffers *blobBuffers
 }
 
-func (c *uploadConn) ReadFrom(r io.Reader) (int64, error) {
-	buf := c.buffers.Get()
-	defer c.buffers.Put(buf)
-	return copyFilled(c.Conn, r, buf)
-}
+func (c *uploadConn) ReadFrom(r io.Reader) (int64, error) { return c.buffers.copy(c.Conn, r) }
 
 // dialUploads wraps dial's connections in uploadConns.
 func dialUploads(dial dialFunc, buffers *blobBuffers) dialFunc {
@@ -80,11 +83,7 @@ type uploadBody struct {
 	buffers *blobBuffers
 }
 
-func (b *uploadBody) WriteTo(w io.Writer) (int64, error) {
-	buf := b.buffers.Get()
-	defer b.buffers.Put(buf)
-	return copyFilled(w, b.ReadCloser, buf)
-}
+func (b *uploadBody) WriteTo(w io.Writer) (int64, error) { return b.buffers.copy(w, b.ReadCloser) }
 
 // wrapUpload gives r's body, if it has one, uploadBody's WriteTo.
 func wrapUpload(r *http.Request, buffers *blobBuffers) {
