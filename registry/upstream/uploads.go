@@ -15,7 +15,9 @@ import (
 //
 // The transport takes two routes, and both are covered:
 //   - a body of known length (a monolithic PUT, as crane and the bench send) goes to the
-//     connection's ReadFrom, so the transport dials uploadConns;
+//     connection's ReadFrom, so the transport dials uploadConns (for an https registry the
+//     transport's TLS layer sits above the uploadConn, and such a body still moves 32 KiB
+//     at a time);
 //   - a body of unknown length (a chunked PATCH, as docker streams a layer) is copied into a
 //     chunk writer, which asks the body to WriteTo it, so the proxy wraps bodies in
 //     uploadBody.

@@ -220,18 +220,10 @@ func (r *report) writeBlobs(p printer) {
 		}
 		vsDirect, vsApache, rss := "", "", ""
 		if b.Path != pathDirectTLS {
-			if d := r.blob(pathDirectTLS, b.Proto, b.Size, b.Op); d != nil {
-				if ratio, n := pairedRatio(b, d); n > 0 {
-					vsDirect = fmt.Sprintf("%.2f", ratio)
-				}
-			}
+			vsDirect = ratioCell(b, r.blob(pathDirectTLS, b.Proto, b.Size, b.Op))
 		}
 		if throughRegauth(b.Path) || b.Path == pathBareProxy {
-			if a := r.blob(pathApache, protoH1, b.Size, b.Op); a != nil {
-				if ratio, n := pairedRatio(b, a); n > 0 {
-					vsApache = fmt.Sprintf("%.2f", ratio)
-				}
-			}
+			vsApache = ratioCell(b, r.blob(pathApache, protoH1, b.Size, b.Op))
 		}
 		if throughRegauth(b.Path) {
 			rss = fmtMiB(b.RegauthRSS)
@@ -243,6 +235,17 @@ func (r *report) writeBlobs(p printer) {
 		p("| %s | %s | %s | %s | %.0f | %.0f–%.0f | %s | %s | %.2f | %.2f | %s |\n", sizeLabel(b.Size), b.Op, b.Label, b.Proto, b.Median(), lo, hi, vsDirect, vsApache, b.MedianCPU(), b.MedianClientCPU(), rss)
 	}
 	p("\n")
+}
+
+// ratioCell is b's pairedRatio to c for the table, empty when c is missing or shares no run.
+func ratioCell(b, c *blobResult) string {
+	if c == nil {
+		return ""
+	}
+	if ratio, n := pairedRatio(b, c); n > 0 {
+		return fmt.Sprintf("%.2f", ratio)
+	}
+	return ""
 }
 
 func (r *report) writeMicro(p printer) {
