@@ -39,7 +39,7 @@ func New(opts Options) (http.Handler, error) {
 // registry's socket lets the registry refill it, so the size of the reads sets how often both
 // sides wake. One read of up to 2 MiB takes what the socket holds; at 256 KiB a GiB took about
 // 4,000 reads. Measured on two cores, 1 GiB pulls then ran at 648 instead of 522 MB/s, and
-// regauth and the registry spent 1.77 instead of 2.12 s of CPU per GB (the README has the
+// regauth and the registry spent 1.77 instead of 2.12 s of CPU per GB (docs/performance.md has the
 // steps, docs/benchmarks.md the current figures).
 const (
 	blobBufferSize = 2 << 20
