@@ -45,7 +45,9 @@ type levelResult struct {
 	ServerP50Over, ServerP99Over bool
 	// SentP99 is the p99 of paced requests counted from when they were actually sent rather
 	// than due: the difference is time they waited for their connection or for the generator.
-	SentP99    time.Duration
+	SentP99 time.Duration
+	// Stalls groups the paced requests slower than the latency target by when they were due.
+	Stalls     stalls
 	Errors     int // failed requests during warm-up and window
 	FirstError string
 	PeakRSS    uint64 // regauth, during warm-up, window and drain
@@ -65,8 +67,7 @@ func (r levelResult) CPUPerToken() time.Duration {
 // workerResult is what one client saw.
 type workerResult struct {
 	completed int             // successful answers that arrived inside the window
-	latencies []time.Duration // of requests started inside the window
-	fromSend  []time.Duration // the same requests, from when they were actually sent
+	samples   []sample        // requests started inside the window
 	cutOff    []time.Duration // requests started inside the window and still unanswered after the drain
 	errors    int
 	firstErr  string
@@ -133,11 +134,15 @@ func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, o loadOpti
 		res.CPU = cpuBetween(cpu0, cpu1)
 	}
 
+	var samples []sample
 	var latencies, fromSend, cutOff []time.Duration
 	for _, r := range results {
 		res.Tokens += r.completed
-		latencies = append(latencies, r.latencies...)
-		fromSend = append(fromSend, r.fromSend...)
+		samples = append(samples, r.samples...)
+		for _, s := range r.samples {
+			latencies = append(latencies, s.latency)
+			fromSend = append(fromSend, s.fromSend)
+		}
 		cutOff = append(cutOff, r.cutOff...)
 		res.Errors += r.errors
 		if res.FirstError == "" {
@@ -154,6 +159,7 @@ func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, o loadOpti
 	res.P99, res.P99AtLeast = percentile(latencies, cutOff, 0.99)
 	if o.rate > 0 {
 		res.SentP99, _ = percentile(fromSend, nil, 0.99)
+		res.Stalls = findStalls(samples, targetWarmP99)
 	}
 	return res
 }
@@ -201,8 +207,7 @@ func tokenWorker(ctx context.Context, sc scenario, roots *x509.CertPool, windowS
 			continue
 		}
 		if started {
-			r.latencies = append(r.latencies, t1.Sub(t0))
-			r.fromSend = append(r.fromSend, t1.Sub(sent))
+			r.samples = append(r.samples, sample{due: t0.Sub(windowStart), latency: t1.Sub(t0), fromSend: t1.Sub(sent)})
 		}
 		if !t1.Before(windowStart) && !t1.After(windowEnd) {
 			r.completed++

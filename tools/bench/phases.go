@@ -86,6 +86,10 @@ func runScenario(ctx context.Context, setup *regauthSetup, o options, name strin
 			name, lr.Clients, lr.offered(), lr.PerSecond, fmtLatency(lr.P50, lr.P50AtLeast), lr.p99(),
 			fmtBucket(lr.ServerP50, lr.ServerP50Over), fmtBucket(lr.ServerP99, lr.ServerP99Over), lr.Errors,
 			fmtMiB(lr.PeakRSS), lr.CPU.Server, lr.CPU.Bench, lr.CPU.Others, lr.LoadBefore, lr.LoadAfter)
+		if st := lr.Stalls; st.Slow > 0 {
+			logf("  %d of %d requests over %s, in %d bursts; the largest: %d within %s, sent up to %s late",
+				st.Slow, st.Requests, fmtLatency(targetWarmP99, false), st.Bursts, st.Largest, fmtLatency(st.LargestSpan, false), fmtLatency(st.LargestLate, false))
+		}
 		if lr.FirstError != "" {
 			logf("  first error: %s", lr.FirstError)
 		}

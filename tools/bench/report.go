@@ -115,6 +115,9 @@ func (r *report) notes() []string {
 			"clients paced to %d tokens/s.",
 			float64(warm.Clients)/warm.PerSecond*1000, warm.Clients, warm.PerSecond, targetWarmPerSecond))
 	}
+	if paced, ok := r.pacedLevel(scWarm, targetWarmPerSecond, 0); ok && paced.Stalls.Slow > 0 {
+		out = append(out, paced.stallNote())
+	}
 	if r.Bcrypt != nil {
 		out = append(out, fmt.Sprintf("bcrypt limit: one cost-10 compare takes %s here (median of 15, in the bench process), so %d cores allow %.1f compares/s; %d goroutines measured %.1f/s (load %s).",
 			r.Bcrypt.One.Round(100*time.Microsecond), r.Bcrypt.Cores, r.Bcrypt.Limit, r.Bcrypt.Cores, r.Bcrypt.Parallel, r.Bcrypt.Load))
@@ -158,7 +161,9 @@ func (r *report) writeTokens(p printer) {
 	p("the targets and the chart read the window with the median p99.\n")
 	p("*in regauth* is regauth's own histogram `%s` over the window (from the parsed request to the\n", tokenRequestSeries)
 	p("last byte written; `≤` a bucket's upper bound): what the latencies above spend outside it was spent\n")
-	p("queued in the kernel, in the Go runtime or in the load generator.\n")
+	p("queued in the kernel, in the Go runtime or in the load generator. For the median window at the\n")
+	p("target rate, the notes under the targets also say how its requests over the latency target bunched\n")
+	p("in time, and how late the load generator itself sent the ones in the largest burst.\n")
 	p("*CPU/token* is the CPU time of regauth and its password-hashing workers divided by tokens; *CPU cores* are averages\n")
 	p("over the window. *Peak RSS* is regauth's resident set plus its workers' own (anonymous) memory.\n\n")
 	for _, s := range r.Scenarios {
