@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -41,7 +42,7 @@ func findStalls(samples []sample, threshold time.Duration) stalls {
 			slow = append(slow, s)
 		}
 	}
-	slices.SortFunc(slow, func(a, b sample) int { return int(a.due - b.due) })
+	slices.SortFunc(slow, func(a, b sample) int { return cmp.Compare(a.due, b.due) })
 	st := stalls{Requests: len(samples), Slow: len(slow)}
 	for i := 0; i < len(slow); {
 		j := i + 1
