@@ -134,11 +134,13 @@ func runLevel(ctx context.Context, sc scenario, roots *x509.CertPool, o loadOpti
 		res.CPU = cpuBetween(cpu0, cpu1)
 	}
 
-	var samples []sample
+	var samples []sample // every client's, for the stalls of a paced level
 	var latencies, fromSend, cutOff []time.Duration
 	for _, r := range results {
 		res.Tokens += r.completed
-		samples = append(samples, r.samples...)
+		if o.rate > 0 {
+			samples = append(samples, r.samples...)
+		}
 		for _, s := range r.samples {
 			latencies = append(latencies, s.latency)
 			fromSend = append(fromSend, s.fromSend)
