@@ -40,6 +40,9 @@ func TestRegistry3CatalogNeedsTheCatalogRight(t *testing.T) { harness.Catalog(t,
 func TestRegistry3BasicCompatibility(t *testing.T) { harness.BasicCompatibility(t, start(t)) }
 func TestRegistry3CatalogFiltering(t *testing.T)   { harness.CatalogFiltering(t, start(t)) }
 
+// Layer uploads over HTTP/1.1, where regauth reads the body ahead of the registry.
+func TestRegistry3LayerUploadsOverHTTP11(t *testing.T) { harness.LayerUploadsOverHTTP11(t, start(t)) }
+
 // Upstream mode: the same registry:3 code as a separate server, regauth proxying to it.
 func startUpstream(t *testing.T) (*harness.Stack, *harness.Upstream) {
 	var up *harness.Upstream

@@ -77,5 +77,5 @@ func New(ctx context.Context, opts Options) (h http.Handler, err error) {
 			h, err = nil, fmt.Errorf("embedded registry: %v", r)
 		}
 	}()
-	return handlers.NewApp(ctx, cfg), nil
+	return pipelineUploads(handlers.NewApp(ctx, cfg), newUploadBuffers(uploadBufferSize, maxPipelined)), nil
 }
