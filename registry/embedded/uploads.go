@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 )
 
 // An HTTP/1.x layer upload is one goroutine's work in net/http: the registry's handler reads
@@ -64,7 +65,7 @@ func pipelineUploads(next http.Handler, buffers *uploadBuffers) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body := &pipelinedBody{src: r.Body, buffers: buffers}
+		body := &pipelinedBody{src: r.Body, buffers: buffers, conn: http.NewResponseController(w)}
 		defer body.stop()
 		r = r.WithContext(r.Context()) // a shallow copy: net/http keeps the request it made
 		r.Body = body
@@ -78,6 +79,7 @@ func pipelineUploads(next http.Handler, buffers *uploadBuffers) http.Handler {
 type pipelinedBody struct {
 	src     io.ReadCloser
 	buffers *uploadBuffers
+	conn    *http.ResponseController // to end a read the registry no longer wants
 
 	started bool
 	direct  bool        // no buffers were free: reads go straight to src
@@ -192,15 +194,21 @@ func (b *pipelinedBody) Close() error {
 	return nil
 }
 
-// stop ends the reader and gives the buffers back; reads after it fail. A reader waiting for
-// the client's next bytes returns when they come or the connection ends, as net/http's own
-// discarding of an unread body would wait.
+// stop ends the reader and gives the buffers back; reads after it fail. A reader still
+// waiting for the client's next bytes (a registry that gave up mid-body, a client that went
+// quiet) has its wait cut short by a read deadline: the connection then closes after the
+// answer, as net/http closes one whose body was left unread.
 func (b *pipelinedBody) stop() {
 	b.once.Do(func() {
 		b.started = true // a body stopped before its first read never starts
 		if b.pair != nil {
 			close(b.quit)
-			<-b.done
+			select {
+			case <-b.done:
+			default:
+				_ = b.conn.SetReadDeadline(time.Now()) // unsupported: wait for the client instead
+				<-b.done
+			}
 			b.buffers.put(b.pair)
 		}
 		b.direct = false
