@@ -64,7 +64,7 @@ func TestRegistry2CatalogNeedsTheCatalogRight(t *testing.T) { harness.Catalog(t,
 func TestRegistry2BasicCompatibility(t *testing.T) { harness.BasicCompatibility(t, start(t)) }
 func TestRegistry2CatalogFiltering(t *testing.T)   { harness.CatalogFiltering(t, start(t)) }
 
-// Layer uploads over HTTP/1.1, where regauth reads the body ahead of the registry.
+// Layer uploads over HTTP/1.1 (the registry 2 code, without the embedded registry 3's read-ahead).
 func TestRegistry2LayerUploadsOverHTTP11(t *testing.T) { harness.LayerUploadsOverHTTP11(t, start(t)) }
 
 // Upstream mode: registry:2 as a separate server behind regauth's proxy, the production

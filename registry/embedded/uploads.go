@@ -28,6 +28,10 @@ const (
 	maxPipelined     = 32
 )
 
+// quietClient is how long a stopped upload's reader may wait for the client's next bytes:
+// a client still sending, even slowly, delivers a TLS record well within it.
+const quietClient = time.Second
+
 // uploadBuffers lends each pipelined upload its pair of buffers while fewer than max pairs are
 // out.
 type uploadBuffers struct {
@@ -194,21 +198,24 @@ func (b *pipelinedBody) Close() error {
 	return nil
 }
 
-// stop ends the reader and gives the buffers back; reads after it fail. A reader still
-// waiting for the client's next bytes (a registry that gave up mid-body, a client that went
-// quiet) has its wait cut short by a read deadline: the connection then closes after the
-// answer, as net/http closes one whose body was left unread.
+// stop ends the reader and gives the buffers back; reads after it fail. A reader stopped
+// mid-body returns as soon as its read from a client that is still sending does. One still
+// waiting after quietClient (a registry that gave up while the client went quiet) has its wait
+// cut short by a read deadline on the connection, so that the registry's answer goes out; the
+// connection then closes after it.
 func (b *pipelinedBody) stop() {
 	b.once.Do(func() {
 		b.started = true // a body stopped before its first read never starts
 		if b.pair != nil {
 			close(b.quit)
+			quiet := time.NewTimer(quietClient)
 			select {
 			case <-b.done:
-			default:
+			case <-quiet.C:
 				_ = b.conn.SetReadDeadline(time.Now()) // unsupported: wait for the client instead
 				<-b.done
 			}
+			quiet.Stop()
 			b.buffers.put(b.pair)
 		}
 		b.direct = false

@@ -36,6 +36,7 @@ func uploadServer(t *testing.T, buffers *uploadBuffers, h2 bool, registry http.H
 	var read atomic.Int64
 	pipelined := pipelineUploads(registry, buffers)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(r.Context()) // a shallow copy, as regauth's metrics make: net/http keeps its own body
 		r.Body = countingSource{ReadCloser: r.Body, n: &read}
 		pipelined.ServeHTTP(w, r)
 	}))
@@ -59,6 +60,17 @@ func put(t *testing.T, srv *httptest.Server, path string, body []byte) (int, str
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(answer)
+}
+
+// dial opens a TLS connection to srv for requests written by hand; it closes with the test.
+func dial(t *testing.T, srv *httptest.Server) *tls.Conn {
+	t.Helper()
+	conn, err := tls.Dial("tcp", srv.Listener.Addr().String(), srv.Client().Transport.(*http.Transport).TLSClientConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 func sha(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b)) }
@@ -122,18 +134,16 @@ func TestNothingIsReadBeforeTheRegistryReads(t *testing.T) {
 		time.Sleep(200 * time.Millisecond) // checking the token: time enough for a reader to start early
 		http.Error(w, "no token", http.StatusUnauthorized)
 	})
-	req, err := http.NewRequest(http.MethodPut, srv.URL+"/v2/team/app/blobs/uploads/0b1c", bytes.NewReader(randomBytes(t, 1<<20)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Expect", "100-continue")
-	resp, err := srv.Client().Do(req)
+	conn := dial(t, srv)
+	// The headers only: the client waits to be told to send its body.
+	fmt.Fprintf(conn, "PUT /v2/team/app/blobs/uploads/0b1c HTTP/1.1\r\nHost: registry\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", 1<<20)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("status %d, want 401", resp.StatusCode)
+		t.Fatalf("first answer %d, want 401 (no 100 Continue before the registry reads)", resp.StatusCode)
 	}
 	if n := read.Load(); n != 0 {
 		t.Errorf("%d bytes of a refused upload were read", n)
@@ -147,27 +157,26 @@ func TestNothingIsReadBeforeTheRegistryReads(t *testing.T) {
 // early as if the body were complete.
 func TestABodyCutShortFailsAtTheRegistry(t *testing.T) {
 	buffers := newUploadBuffers(64<<10, 4)
-	copied := make(chan error, 1)
+	type copyResult struct {
+		n   int64
+		err error
+	}
+	copied := make(chan copyResult, 1)
 	srv, _ := uploadServer(t, buffers, false, func(w http.ResponseWriter, r *http.Request) {
 		n, err := io.Copy(io.Discard, r.Body)
-		if err == nil {
-			err = fmt.Errorf("copy ended well after %d bytes", n)
-		}
-		copied <- err
+		copied <- copyResult{n, err}
 	})
-	conn, err := tls.Dial("tcp", srv.Listener.Addr().String(), srv.Client().Transport.(*http.Transport).TLSClientConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dial(t, srv)
 	fmt.Fprintf(conn, "PUT /v2/team/app/blobs/uploads/0b1c HTTP/1.1\r\nHost: registry\r\nContent-Length: %d\r\n\r\n", 8<<20)
 	if _, err := conn.Write(randomBytes(t, 3<<20)); err != nil {
 		t.Fatal(err)
 	}
 	conn.Close()
 	select {
-	case err := <-copied:
-		if !errors.Is(err, io.ErrUnexpectedEOF) {
-			t.Errorf("the registry's copy ended with %v, want io.ErrUnexpectedEOF", err)
+	case c := <-copied:
+		// io.ErrUnexpectedEOF, or a reset if the client's TLS stack left a ticket unread
+		if c.err == nil || errors.Is(c.err, io.EOF) || c.n > 3<<20 {
+			t.Errorf("the registry's copy ended with (%d bytes, %v), want an error after at most 3 MiB", c.n, c.err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the registry's copy did not end after the client went away")
@@ -210,16 +219,14 @@ func TestAQuietClientGetsTheAnswerOfARegistryThatGaveUp(t *testing.T) {
 		}
 		http.Error(w, "disk full", http.StatusInsufficientStorage)
 	})
-	conn, err := tls.Dial("tcp", srv.Listener.Addr().String(), srv.Client().Transport.(*http.Transport).TLSClientConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dial(t, srv)
 	fmt.Fprintf(conn, "PUT /v2/team/app/blobs/uploads/0b1c HTTP/1.1\r\nHost: registry\r\nContent-Length: %d\r\n\r\n", 8<<20)
-	if _, err := conn.Write(randomBytes(t, 300<<10)); err != nil { // more than the reader takes before the registry gives up
+	// More than the registry takes, less than the reader would (100 KiB and then both 64 KiB
+	// buffers): the reader is left waiting for the client.
+	if _, err := conn.Write(randomBytes(t, 150<<10)); err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
+	if err := conn.SetReadDeadline(time.Now().Add(quietClient + 4*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
