@@ -158,7 +158,12 @@ func mustRun(t testing.TB, c command) result {
 // unauthorized or insufficient_scope, in whatever words the client uses.
 func mustRefuse(t testing.TB, c command) result {
 	t.Helper()
-	r := run(t, c)
+	return expectRefused(t, c, run(t, c))
+}
+
+// expectRefused is mustRefuse's check of r, what c did.
+func expectRefused(t testing.TB, c command, r result) result {
+	t.Helper()
 	if r.Err == nil {
 		t.Fatalf("%s %s succeeded; the ACL does not allow it", filepath.Base(c.Path), strings.Join(redact(c.Args), " "))
 	}

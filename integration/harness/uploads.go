@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -27,27 +27,38 @@ func LayerUploadsOverHTTP11(t *testing.T, st *Stack) {
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: time.Minute}
 	t.Cleanup(client.CloseIdleConnections)
 
-	do := func(method, url string, body io.Reader, want int) *http.Response {
+	base, err := url.Parse(st.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// at resolves a path or a Location (the registry's are relative) against the front.
+	at := func(ref string) *url.URL {
 		t.Helper()
-		if !strings.HasPrefix(url, "https://") {
-			url = st.URL + url
+		u, err := base.Parse(ref)
+		if err != nil {
+			t.Fatal(err)
 		}
-		req, err := http.NewRequest(method, url, body)
+		return u
+	}
+	do := func(method, ref string, body io.Reader, want int) *http.Response {
+		t.Helper()
+		target := at(ref).String()
+		req, err := http.NewRequest(method, target, body)
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.SetBasicAuth("testpush", Password)
 		resp, err := client.Do(req)
 		if err != nil {
-			t.Fatalf("%s %s: %v", method, url, err)
+			t.Fatalf("%s %s: %v", method, target, err)
 		}
 		if resp.ProtoMajor != 1 {
-			t.Fatalf("%s %s went over %s, want HTTP/1.1", method, url, resp.Proto)
+			t.Fatalf("%s %s went over %s, want HTTP/1.1", method, target, resp.Proto)
 		}
 		if resp.StatusCode != want {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			t.Fatalf("%s %s = %d %s, want %d", method, url, resp.StatusCode, b, want)
+			t.Fatalf("%s %s = %d %s, want %d", method, target, resp.StatusCode, b, want)
 		}
 		return resp
 	}
@@ -58,11 +69,11 @@ func LayerUploadsOverHTTP11(t *testing.T, st *Stack) {
 		return resp.Header.Get("Location")
 	}
 	withDigest := func(location, digest string) string {
-		sep := "?"
-		if strings.Contains(location, "?") {
-			sep = "&"
-		}
-		return location + sep + "digest=" + digest
+		u := at(location)
+		q := u.Query()
+		q.Set("digest", digest)
+		u.RawQuery = q.Encode()
+		return u.String()
 	}
 	pullsBack := func(layer []byte) {
 		t.Helper()
@@ -106,10 +117,7 @@ func LayerUploadsOverHTTP11(t *testing.T, st *Stack) {
 	// whole one, that blob would now exist. (A body of announced length that arrives short is
 	// refused by the registry's own length check.)
 	sent := randomLayer(t, 3<<20)
-	location := withDigest(start(), digestOf(sent))
-	if strings.HasPrefix(location, "https://") {
-		location = location[strings.Index(location[len("https://"):], "/")+len("https://"):]
-	}
+	location := at(withDigest(start(), digestOf(sent))).RequestURI()
 	conn, err := tls.Dial("tcp", st.Host, cfg)
 	if err != nil {
 		t.Fatal(err)

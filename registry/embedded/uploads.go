@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/regauth/regauth/internal/blobbuf"
 )
 
 // An HTTP/1.x layer upload is one goroutine's work in net/http: the registry's handler reads
@@ -32,37 +34,13 @@ const (
 // a client still sending, even slowly, delivers a TLS record well within it.
 const quietClient = time.Second
 
-// uploadBuffers lends each pipelined upload its pair of buffers while fewer than max pairs are
-// out.
-type uploadBuffers struct {
-	pairs sync.Pool
-	out   chan struct{} // one token per pair lent
-}
-
-func newUploadBuffers(size, max int) *uploadBuffers {
-	b := &uploadBuffers{out: make(chan struct{}, max)}
-	b.pairs.New = func() any { return &[2][]byte{make([]byte, size), make([]byte, size)} }
-	return b
-}
-
-// get lends a pair, or nil when max are out.
-func (b *uploadBuffers) get() *[2][]byte {
-	select {
-	case b.out <- struct{}{}:
-		return b.pairs.Get().(*[2][]byte)
-	default:
-		return nil
-	}
-}
-
-func (b *uploadBuffers) put(pair *[2][]byte) {
-	b.pairs.Put(pair)
-	<-b.out
-}
+// newUploadBuffers lends each pipelined upload one buffer of two halves of size bytes, while
+// fewer than max uploads have one.
+func newUploadBuffers(size, max int) *blobbuf.Budget { return blobbuf.NewBudget(2*size, max) }
 
 // pipelineUploads wraps the registry's handler so that HTTP/1.x blob uploads (PATCH and PUT
 // under /blobs/uploads/) are read ahead by a goroutine of their own.
-func pipelineUploads(next http.Handler, buffers *uploadBuffers) http.Handler {
+func pipelineUploads(next http.Handler, buffers *blobbuf.Budget) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor != 1 || (r.Method != http.MethodPatch && r.Method != http.MethodPut) ||
 			r.Body == nil || r.Body == http.NoBody || !strings.Contains(r.URL.Path, "/blobs/uploads/") {
@@ -82,12 +60,12 @@ func pipelineUploads(next http.Handler, buffers *uploadBuffers) http.Handler {
 // body's order, its end and any error cutting it short reach the registry as they happened.
 type pipelinedBody struct {
 	src     io.ReadCloser
-	buffers *uploadBuffers
+	buffers *blobbuf.Budget
 	conn    *http.ResponseController // to end a read the registry no longer wants
 
 	started bool
 	direct  bool        // no buffers were free: reads go straight to src
-	pair    *[2][]byte  // lent for the upload
+	lent    []byte      // lent for the upload; its two halves take turns
 	filled  chan filled // the reader's buffers, in order
 	empty   chan []byte // buffers the registry has finished with
 	quit    chan struct{}
@@ -113,7 +91,8 @@ func (b *pipelinedBody) start() {
 		return
 	}
 	b.started = true
-	if b.pair = b.buffers.get(); b.pair == nil {
+	var ok bool
+	if b.lent, ok = b.buffers.TryGet(); !ok {
 		b.direct = true
 		return
 	}
@@ -121,8 +100,9 @@ func (b *pipelinedBody) start() {
 	b.empty = make(chan []byte, 2)
 	b.quit = make(chan struct{})
 	b.done = make(chan struct{})
-	b.empty <- b.pair[0]
-	b.empty <- b.pair[1]
+	half := len(b.lent) / 2
+	b.empty <- b.lent[:half:half]
+	b.empty <- b.lent[half:]
 	go b.readAhead()
 }
 
@@ -142,25 +122,12 @@ func (b *pipelinedBody) readAhead() {
 		case <-b.quit:
 			return
 		}
-		n, err := fill(b.src, buf)
+		n, err := blobbuf.Fill(b.src, buf)
 		b.filled <- filled{buf: buf, n: n, err: err} // never blocks: two buffers, two slots
 		if err != nil {
 			return
 		}
 	}
-}
-
-// fill reads src into buf until buf is full or src returns an error.
-func fill(src io.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := src.Read(buf[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 // next makes the reader's next buffer current, handing the current one back; false when the
@@ -206,7 +173,7 @@ func (b *pipelinedBody) Close() error {
 func (b *pipelinedBody) stop() {
 	b.once.Do(func() {
 		b.started = true // a body stopped before its first read never starts
-		if b.pair != nil {
+		if b.lent != nil {
 			close(b.quit)
 			quiet := time.NewTimer(quietClient)
 			select {
@@ -216,7 +183,7 @@ func (b *pipelinedBody) stop() {
 				<-b.done
 			}
 			quiet.Stop()
-			b.buffers.put(b.pair)
+			b.buffers.Put(b.lent)
 		}
 		b.direct = false
 		b.cur, b.off, b.last = filled{err: http.ErrBodyReadAfterClose}, 0, true

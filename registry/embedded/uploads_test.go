@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/regauth/regauth/internal/blobbuf"
 )
 
 // countingSource counts what the pipeline reads from the client's body.
@@ -31,7 +33,7 @@ func (c countingSource) Read(p []byte) (int, error) {
 
 // uploadServer serves registry behind pipelineUploads over TLS, HTTP/1.1 only unless h2, and
 // counts the bytes read from each request's body before the pipeline.
-func uploadServer(t *testing.T, buffers *uploadBuffers, h2 bool, registry http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+func uploadServer(t *testing.T, buffers *blobbuf.Budget, h2 bool, registry http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var read atomic.Int64
 	pipelined := pipelineUploads(registry, buffers)
@@ -148,7 +150,7 @@ func TestNothingIsReadBeforeTheRegistryReads(t *testing.T) {
 	if n := read.Load(); n != 0 {
 		t.Errorf("%d bytes of a refused upload were read", n)
 	}
-	if lent := len(buffers.out); lent != 0 {
+	if lent := buffers.Lent(); lent != 0 {
 		t.Errorf("%d buffer pairs lent for an upload never read", lent)
 	}
 }
@@ -259,8 +261,8 @@ func TestUploadsBeyondTheBudgetAndOtherRequestsPassThrough(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			buffers := newUploadBuffers(64<<10, 1)
 			if tc.exhausted {
-				pair := buffers.get()
-				defer buffers.put(pair)
+				whole, _ := buffers.TryGet()
+				defer buffers.Put(whole)
 			}
 			srv, _ := uploadServer(t, buffers, tc.h2, func(w http.ResponseWriter, r *http.Request) {
 				_, pipelined := r.Body.(*pipelinedBody)
@@ -346,13 +348,13 @@ func TestConcurrentUploadsArriveWhole(t *testing.T) {
 
 // waitReturned fails the test unless every buffer pair is back within a second: the server
 // may still be finishing the last request when its client has the answer.
-func waitReturned(t *testing.T, buffers *uploadBuffers) {
+func waitReturned(t *testing.T, buffers *blobbuf.Budget) {
 	t.Helper()
 	deadline := time.Now().Add(time.Second)
-	for len(buffers.out) != 0 && time.Now().Before(deadline) {
+	for buffers.Lent() != 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	if lent := len(buffers.out); lent != 0 {
+	if lent := buffers.Lent(); lent != 0 {
 		t.Errorf("%d buffer pairs still lent", lent)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+
+	"github.com/regauth/regauth/internal/blobbuf"
 )
 
 // Uploads reach the registry through large writes. net/http's transport copies a request
@@ -30,12 +32,7 @@ import (
 func copyFilled(dst io.Writer, src io.Reader, buf []byte) (int64, error) {
 	var written int64
 	for {
-		n, rerr := 0, error(nil)
-		for n < len(buf) && rerr == nil {
-			var m int
-			m, rerr = src.Read(buf[n:])
-			n += m
-		}
+		n, rerr := blobbuf.Fill(src, buf)
 		if n > 0 {
 			w, werr := dst.Write(buf[:n])
 			written += int64(w)

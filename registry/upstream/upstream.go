@@ -14,8 +14,9 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/regauth/regauth/internal/blobbuf"
 )
 
 // Options configure the proxy.
@@ -151,51 +152,33 @@ func writeUnavailable(w http.ResponseWriter) {
 	})
 }
 
-// bufferPool lends the proxy copy buffers of one size (net/http's default is 32 KiB): a body
-// then moves in fewer reads and writes, and each write fills whole TLS records.
-type bufferPool struct {
-	size int
-	pool sync.Pool
-}
-
-func newBufferPool(size int) *bufferPool {
-	p := &bufferPool{size: size}
-	p.pool.New = func() any { b := make([]byte, size); return &b }
-	return p
-}
-
-func (p *bufferPool) Get() []byte  { return *(p.pool.Get().(*[]byte)) }
-func (p *bufferPool) Put(b []byte) { p.pool.Put(&b) }
-
 // blobBuffers lends blob pulls large buffers while fewer than max are out, and the fallback
-// pool's buffers beyond that, so that many pulls at once cannot grow memory without bound.
+// pool's buffers beyond that (copy buffers larger than net/http's 32 KiB: a body then moves in
+// fewer reads and writes, and each write fills whole TLS records), so that many pulls at once
+// cannot grow memory without bound.
 type blobBuffers struct {
-	large    *bufferPool
-	fallback *bufferPool
-	out      chan struct{} // one token per large buffer lent
+	large    *blobbuf.Budget
+	fallback *blobbuf.Pool
 }
 
 func newBlobBuffers(size, max int) *blobBuffers {
-	return &blobBuffers{large: newBufferPool(size), fallback: newBufferPool(copyBufferSize), out: make(chan struct{}, max)}
+	return &blobBuffers{large: blobbuf.NewBudget(size, max), fallback: blobbuf.NewPool(copyBufferSize)}
 }
 
 func (p *blobBuffers) Get() []byte {
-	select {
-	case p.out <- struct{}{}:
-		return p.large.Get()
-	default:
-		return p.fallback.Get()
+	if b, ok := p.large.TryGet(); ok {
+		return b
 	}
+	return p.fallback.Get()
 }
 
 func (p *blobBuffers) Put(b []byte) {
-	if len(b) == p.large.size {
+	if len(b) == p.large.Size() {
 		p.large.Put(b)
-		<-p.out
 		return
 	}
 	p.fallback.Put(b)
 }
 
 // lent is the number of large buffers out.
-func (p *blobBuffers) lent() int { return len(p.out) }
+func (p *blobBuffers) lent() int { return p.large.Lent() }
